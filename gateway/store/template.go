@@ -1,0 +1,51 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// TemplateRow is one stored template version. Body is the template's JSON as
+// the templates package defines it; the store does not interpret it.
+type TemplateRow struct {
+	Name      string
+	Version   int
+	Body      string
+	CreatedBy string
+	CreatedAt time.Time
+}
+
+// InsertTemplateVersion stores body as the next version of name and returns
+// that version number.
+func (q queries) InsertTemplateVersion(ctx context.Context, name, body, createdBy string,
+	at time.Time,
+) (int, error) {
+	var version int
+	err := q.ex.queryRow(ctx, q.sql("InsertTemplateVersion"), name, body, createdBy, at.UTC()).
+		Scan(&version)
+	if err != nil {
+		return 0, fmt.Errorf("insert template: %w", err)
+	}
+	return version, nil
+}
+
+// GetTemplate loads version of name, or its latest version when version is 0.
+func (q queries) GetTemplate(ctx context.Context, name string, version int) (*TemplateRow, error) {
+	var s scanner
+	if version == 0 {
+		s = q.ex.queryRow(ctx, q.sql("GetLatestTemplate"), name)
+	} else {
+		s = q.ex.queryRow(ctx, q.sql("GetTemplateVersion"), name, version)
+	}
+	var t TemplateRow
+	if err := s.Scan(&t.Name, &t.Version, &t.Body, &t.CreatedBy, &t.CreatedAt); err != nil {
+		if errors.Is(err, ErrNotFound) {
+			return nil, ErrNotFound
+		}
+		return nil, fmt.Errorf("get template: %w", err)
+	}
+	t.CreatedAt = t.CreatedAt.UTC()
+	return &t, nil
+}
