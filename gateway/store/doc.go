@@ -8,6 +8,6 @@
 // SQLite binds by number. Times are always passed in from Go in UTC, never
 // taken from the database clock, so both databases hold the same values.
 //
-// The store does not know River's tables beyond migrating them; the queue
+// The store reads River's tables only to report a job's state; the queue
 // package inserts and completes jobs inside transactions the store opens.
 package store

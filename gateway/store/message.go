@@ -68,7 +68,7 @@ func (q queries) InsertMessage(ctx context.Context, m *Message) error {
 	n, err := q.ex.exec(ctx, q.sql("InsertMessage"),
 		m.ID, m.APIKeyID, idem, m.RequestHash, m.TemplateName, m.TemplateVersion,
 		m.Category, m.Recipient, m.RecipientName, m.Data, m.Headers, m.RFCMessageID,
-		string(m.Status), m.CreatedAt.UTC())
+		string(m.Status), m.CreatedAt.UTC(), jobID(m.JobID))
 	if err != nil {
 		return fmt.Errorf("insert message: %w", err)
 	}
@@ -78,12 +78,25 @@ func (q queries) InsertMessage(ctx context.Context, m *Message) error {
 	return nil
 }
 
-// SetMessageJob records the River job that delivers message id.
-func (q queries) SetMessageJob(ctx context.Context, id string, jobID int64) error {
-	if _, err := q.ex.exec(ctx, q.sql("SetMessageJob"), id, jobID); err != nil {
-		return fmt.Errorf("set message job: %w", err)
+func jobID(id int64) any {
+	if id == 0 {
+		return nil
 	}
-	return nil
+	return id
+}
+
+// JobState returns the state of the River job with id (River's own words:
+// available, running, retryable, completed, …); ErrNotFound once the job has
+// been cleaned away.
+func (q queries) JobState(ctx context.Context, id int64) (string, error) {
+	var state string
+	if err := q.ex.queryRow(ctx, q.sql("GetJobState"), id).Scan(&state); err != nil {
+		if errors.Is(err, ErrNotFound) {
+			return "", ErrNotFound
+		}
+		return "", fmt.Errorf("get job state: %w", err)
+	}
+	return state, nil
 }
 
 // GetMessage loads a message by id; ErrNotFound when there is none.

@@ -2,12 +2,12 @@
 INSERT INTO sealpost_message (
     id, api_key_id, idempotency_key, request_hash, template_name,
     template_version, category, recipient, recipient_name, data, headers,
-    rfc_message_id, status, attempts, created_at, updated_at
-) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 0, $14, $14)
+    rfc_message_id, status, attempts, job_id, created_at, updated_at
+) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 0, $15, $14, $14)
 ON CONFLICT DO NOTHING;
 
--- name: SetMessageJob
-UPDATE sealpost_message SET job_id = $2 WHERE id = $1;
+-- name: GetJobState
+SELECT state FROM river_job WHERE id = $1;
 
 -- name: GetMessage
 SELECT id, api_key_id, idempotency_key, request_hash, template_name,

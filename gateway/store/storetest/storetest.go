@@ -147,3 +147,14 @@ func PostgresSchemaURL(t testing.TB) string {
 	u.RawQuery = qs.Encode()
 	return u.String()
 }
+
+// DumpJobs returns every River job row's args and errors as text, for tests
+// that prove job rows carry no content.
+func DumpJobs(t testing.TB, db *store.DB) string {
+	t.Helper()
+	out, err := db.DumpJobsForTest(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}

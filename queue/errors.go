@@ -1,0 +1,9 @@
+package queue
+
+import "errors"
+
+var (
+	// ErrIdempotencyMismatch means an idempotency key was reused with a
+	// different request.
+	ErrIdempotencyMismatch = errors.New("idempotency key reused with a different request")
+)
