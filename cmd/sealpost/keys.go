@@ -1,0 +1,84 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/sealpost/sealpost/gateway/apikey"
+)
+
+func runKeys(ctx context.Context, e *env, args []string) error {
+	usage := "usage: sealpost keys create --name NAME --role ROLE[,ROLE] | list | revoke ID"
+	if len(args) == 0 {
+		fmt.Fprintln(e.stderr, usage)
+		return errUsage
+	}
+	verb := args[0]
+	fs := e.flags("keys " + verb)
+	name := fs.String("name", "", "create: a name for the key, e.g. the system that uses it")
+	var roles []string
+	fs.Func("role", "create: sender, marketer, compliance or admin (repeat or comma-separate)",
+		func(s string) error { roles = append(roles, s); return nil })
+	if err := parse(fs, args[1:]); err != nil {
+		return err
+	}
+	cfg, err := e.config(nil)
+	if err != nil {
+		return err
+	}
+	db, err := e.openDB(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := db.CheckSchema(ctx); err != nil {
+		return err
+	}
+
+	switch verb {
+	case "create":
+		parsed, err := apikey.ParseRoles(strings.Join(roles, ","))
+		if err != nil || len(roles) == 0 {
+			return fmt.Errorf("--role: give at least one of sender, marketer, compliance, admin")
+		}
+		text, k, err := apikey.Create(ctx, db, *name, parsed)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stderr, "created key %s (%s); it is shown once, store it now:\n", k.ID, strings.Join(k.Roles, ","))
+		fmt.Fprintln(e.stdout, text)
+	case "list":
+		keys, err := db.ListAPIKeys(ctx)
+		if err != nil {
+			return err
+		}
+		tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tNAME\tROLES\tCREATED\tREVOKED")
+		for _, k := range keys {
+			revoked := "-"
+			if k.RevokedAt != nil {
+				revoked = k.RevokedAt.Format(time.RFC3339)
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", k.ID, k.Name, strings.Join(k.Roles, ","),
+				k.CreatedAt.Format(time.RFC3339), revoked)
+		}
+		return tw.Flush()
+	case "revoke":
+		if fs.NArg() != 1 {
+			fmt.Fprintln(e.stderr, "usage: sealpost keys revoke ID")
+			return errUsage
+		}
+		if err := db.RevokeAPIKey(ctx, fs.Arg(0), time.Now()); err != nil {
+			return fmt.Errorf("no active key has that id")
+		}
+		fmt.Fprintf(e.stdout, "revoked %s (takes effect within %s in running gateways)\n",
+			fs.Arg(0), apikey.CacheTTL)
+	default:
+		fmt.Fprintln(e.stderr, usage)
+		return errUsage
+	}
+	return nil
+}

@@ -1,0 +1,330 @@
+package api
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+
+	"github.com/sealpost/sealpost/gateway/address"
+	"github.com/sealpost/sealpost/gateway/catalog"
+	"github.com/sealpost/sealpost/gateway/mime"
+	"github.com/sealpost/sealpost/gateway/store"
+	"github.com/sealpost/sealpost/queue"
+	"github.com/sealpost/sealpost/templates"
+)
+
+// Limits on the optional extra headers of a message.
+const (
+	MaxExtraHeaders     = 10
+	MaxHeaderValueRunes = 200
+	MaxIdempotencyKey   = 255
+)
+
+// Categories of mail.
+const (
+	CategoryTransactional = "transactional"
+	CategoryMarketing     = "marketing"
+)
+
+var (
+	extraHeaderNameRE = regexp.MustCompile(`^X-[A-Za-z0-9][A-Za-z0-9-]{0,62}$`)
+	idempotencyKeyRE  = regexp.MustCompile(`^[\x21-\x7e]{1,255}$`)
+)
+
+// messageBody is what POST /v1/messages takes.
+type messageBody struct {
+	Template string            `json:"template"`
+	To       json.RawMessage   `json:"to"`
+	Data     map[string]any    `json:"data"`
+	Category string            `json:"category"`
+	Headers  map[string]string `json:"headers"`
+}
+
+// recipient is the object form of "to".
+type recipient struct {
+	Email string `json:"email"`
+	Name  string `json:"name"`
+}
+
+type acceptedView struct {
+	ID     string `json:"id"`
+	Status string `json:"status"`
+}
+
+func (s *Server) postMessage(w http.ResponseWriter, r *http.Request) {
+	p := principalFrom(r.Context())
+	idem := r.Header.Get("Idempotency-Key")
+	if idem != "" && !idempotencyKeyRE.MatchString(idem) {
+		writeProblem(w, validationProblem("the Idempotency-Key header is not valid",
+			FieldProblem{Pointer: "/headers/Idempotency-Key",
+				Detail: "must be 1 to 255 printable ASCII characters without spaces"}))
+		return
+	}
+	body := readBody(w, r, s.limit)
+	if body == nil {
+		return
+	}
+	var in messageBody
+	if prob := decodeStrict(body, &in); prob != nil {
+		writeProblem(w, prob)
+		return
+	}
+
+	to, probs := parseRecipient(in.To)
+	if in.Category == "" {
+		in.Category = CategoryTransactional
+	}
+	switch in.Category {
+	case CategoryTransactional:
+	case CategoryMarketing:
+		probs = append(probs, FieldProblem{Pointer: "/category",
+			Detail: "marketing mail needs recorded consent, which this gateway does not keep yet; " +
+				"only transactional mail is accepted"})
+	default:
+		probs = append(probs, FieldProblem{Pointer: "/category", Detail: "must be transactional or marketing"})
+	}
+	probs = append(probs, checkExtraHeaders(in.Headers)...)
+
+	var entry *catalog.Entry
+	switch {
+	case in.Template == "":
+		probs = append(probs, FieldProblem{Pointer: "/template", Detail: "is required"})
+	case templates.ValidateName(in.Template) != nil:
+		probs = append(probs, FieldProblem{Pointer: "/template", Detail: "is not a valid template name"})
+	default:
+		var err error
+		entry, err = s.catalog.Get(r.Context(), in.Template, 0)
+		if errors.Is(err, catalog.ErrNotFound) {
+			probs = append(probs, FieldProblem{Pointer: "/template", Detail: "names no saved template"})
+		} else if err != nil {
+			s.logger.Error("load template failed", "err", err)
+			writeProblem(w, internalError())
+			return
+		}
+	}
+	if in.Data == nil {
+		in.Data = map[string]any{}
+	}
+	if entry != nil {
+		if err := entry.Compiled.ValidateData(in.Data); err != nil {
+			dataProbs, _ := problemsOf(err)
+			probs = append(probs, dataProbs...)
+		}
+	}
+	if len(probs) > 0 {
+		sort.Slice(probs, func(i, j int) bool { return probs[i].Pointer < probs[j].Pointer })
+		writeProblem(w, validationProblem("the message was not accepted", probs...))
+		return
+	}
+
+	m, err := s.newMessage(p.KeyID, idem, &in, to, entry)
+	if err != nil {
+		s.logger.Error("build message failed", "err", err)
+		writeProblem(w, internalError())
+		return
+	}
+	accepted, replayed, err := s.queue.Accept(r.Context(), m)
+	switch {
+	case errors.Is(err, queue.ErrIdempotencyMismatch):
+		writeProblem(w, &Problem{Type: typeConflict, Title: "Conflict", Status: http.StatusConflict,
+			Detail: "this Idempotency-Key was already used with a different request"})
+		return
+	case err != nil:
+		s.logger.Error("accept message failed", "err", err)
+		writeProblem(w, internalError())
+		return
+	}
+	if replayed {
+		w.Header().Set("Idempotent-Replayed", "true")
+	} else {
+		s.logger.Debug("message accepted", "message", accepted, "key_id", p.KeyID)
+	}
+	w.Header().Set("Location", "/v1/messages/"+accepted.ID)
+	writeJSON(w, http.StatusAccepted, acceptedView{ID: accepted.ID, Status: string(accepted.Status)})
+}
+
+func (s *Server) newMessage(keyID, idem string, in *messageBody, to address.Address,
+	entry *catalog.Entry,
+) (*store.Message, error) {
+	data, err := json.Marshal(in.Data)
+	if err != nil {
+		return nil, err
+	}
+	headers := in.Headers
+	if headers == nil {
+		headers = map[string]string{}
+	}
+	hdrJSON, err := json.Marshal(headers)
+	if err != nil {
+		return nil, err
+	}
+	// The request hash covers everything that shapes the message, in a
+	// canonical form (json.Marshal sorts map keys), so a replay is
+	// recognised regardless of key order or whitespace.
+	canon, err := json.Marshal(struct {
+		Template string            `json:"template"`
+		To       recipient         `json:"to"`
+		Data     json.RawMessage   `json:"data"`
+		Category string            `json:"category"`
+		Headers  map[string]string `json:"headers"`
+	}{in.Template, recipient{Email: to.Email, Name: to.Name}, data, in.Category, headers})
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(canon)
+
+	id, err := uuid.NewV7()
+	if err != nil {
+		return nil, err
+	}
+	return &store.Message{
+		ID:              id.String(),
+		APIKeyID:        keyID,
+		IdempotencyKey:  idem,
+		RequestHash:     sum[:],
+		TemplateName:    entry.Template.Name,
+		TemplateVersion: entry.Template.Version,
+		Category:        in.Category,
+		Recipient:       to.Email,
+		RecipientName:   to.Name,
+		Data:            string(data),
+		Headers:         string(hdrJSON),
+		RFCMessageID:    mime.NewMessageID(s.from.Domain()),
+		Status:          store.StatusQueued,
+		CreatedAt:       time.Now().UTC(),
+	}, nil
+}
+
+// parseRecipient reads "to" as an address string or {"email","name"}.
+func parseRecipient(raw json.RawMessage) (address.Address, []FieldProblem) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || string(raw) == "null" {
+		return address.Address{}, []FieldProblem{{Pointer: "/to", Detail: "is required"}}
+	}
+	var rcpt recipient
+	ptr := "/to"
+	switch raw[0] {
+	case '"':
+		if err := json.Unmarshal(raw, &rcpt.Email); err != nil {
+			return address.Address{}, []FieldProblem{{Pointer: "/to", Detail: "is not a valid JSON string"}}
+		}
+	case '{':
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&rcpt); err != nil {
+			return address.Address{}, []FieldProblem{{Pointer: "/to",
+				Detail: "must be an object with only the fields email and name, both strings"}}
+		}
+		ptr = "/to/email"
+	case '[':
+		return address.Address{}, []FieldProblem{{Pointer: "/to",
+			Detail: "a message has exactly one recipient; send one message per recipient"}}
+	default:
+		return address.Address{}, []FieldProblem{{Pointer: "/to",
+			Detail: "must be an address string or an object with email and name"}}
+	}
+	if rcpt.Email == "" {
+		return address.Address{}, []FieldProblem{{Pointer: ptr, Detail: "is required"}}
+	}
+	if rcpt.Name != "" {
+		if _, err := address.ParseWithName(rcpt.Name, "x@example.test"); err != nil {
+			return address.Address{}, []FieldProblem{{Pointer: "/to/name", Detail: reasonOf(err)}}
+		}
+	}
+	a, err := address.ParseWithName(rcpt.Name, rcpt.Email)
+	if err != nil {
+		return address.Address{}, []FieldProblem{{Pointer: ptr, Detail: reasonOf(err)}}
+	}
+	return a, nil
+}
+
+func reasonOf(err error) string {
+	var ie *address.InvalidError
+	if errors.As(err, &ie) {
+		return "is not a valid address: " + ie.Reason
+	}
+	return "is not a valid address"
+}
+
+func checkExtraHeaders(h map[string]string) []FieldProblem {
+	var out []FieldProblem
+	if len(h) > MaxExtraHeaders {
+		out = append(out, FieldProblem{Pointer: "/headers", Detail: "may hold at most 10 headers"})
+	}
+	for name, value := range h {
+		ptr := "/headers"
+		if fieldNameRE.MatchString(name) {
+			ptr += "/" + name
+		}
+		switch {
+		case !extraHeaderNameRE.MatchString(name):
+			out = append(out, FieldProblem{Pointer: ptr,
+				Detail: "header names must start with X- and hold only letters, digits and -"})
+		case !utf8.ValidString(value) || strings.ContainsFunc(value, isControl):
+			out = append(out, FieldProblem{Pointer: ptr,
+				Detail: "must be one line without control characters (CR, LF, NUL, …)"})
+		case utf8.RuneCountInString(value) > MaxHeaderValueRunes:
+			out = append(out, FieldProblem{Pointer: ptr, Detail: "may be at most 200 characters"})
+		case strings.Contains(value, "=?"):
+			out = append(out, FieldProblem{Pointer: ptr,
+				Detail: "may not contain an encoded word (=?)"})
+		}
+	}
+	return out
+}
+
+func isControl(r rune) bool { return r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) }
+
+type messageView struct {
+	ID               string     `json:"id"`
+	Status           string     `json:"status"`
+	Category         string     `json:"category"`
+	Template         string     `json:"template"`
+	TemplateVersion  int        `json:"template_version"`
+	Attempts         int        `json:"attempts"`
+	CreatedAt        time.Time  `json:"created_at"`
+	UpdatedAt        time.Time  `json:"updated_at"`
+	SentAt           *time.Time `json:"sent_at,omitempty"`
+	LastReplyCode    int        `json:"last_reply_code,omitempty"`
+	LastEnhancedCode string     `json:"last_enhanced_code,omitempty"`
+	LastError        string     `json:"last_error,omitempty"`
+}
+
+func (s *Server) getMessage(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	if _, err := uuid.Parse(id); err != nil {
+		writeProblem(w, notFound("no message has that id"))
+		return
+	}
+	m, err := s.db.GetMessage(r.Context(), id)
+	if errors.Is(err, store.ErrNotFound) {
+		writeProblem(w, notFound("no message has that id"))
+		return
+	}
+	if err != nil {
+		s.logger.Error("load message failed", "err", err)
+		writeProblem(w, internalError())
+		return
+	}
+	status := m.Status
+	if (status == store.StatusQueued || status == store.StatusDeferred) && m.JobID != 0 {
+		if state, err := s.db.JobState(r.Context(), m.JobID); err == nil && state == "running" {
+			status = store.StatusSending
+		}
+	}
+	writeJSON(w, http.StatusOK, messageView{
+		ID: m.ID, Status: string(status), Category: m.Category, Template: m.TemplateName,
+		TemplateVersion: m.TemplateVersion, Attempts: m.Attempts, CreatedAt: m.CreatedAt,
+		UpdatedAt: m.UpdatedAt, SentAt: m.SentAt, LastReplyCode: m.LastReplyCode,
+		LastEnhancedCode: m.LastEnhancedCode, LastError: m.LastError,
+	})
+}
