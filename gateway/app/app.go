@@ -60,8 +60,8 @@ type App struct {
 
 // New builds the gateway and binds its listeners, but does not start
 // working jobs or serving requests; Run does.
-func New(ctx context.Context, opts Options) (a *App, err error) {
-	a = &App{cfg: opts.Config, logger: opts.Logger, out: opts.Out}
+func New(ctx context.Context, opts Options) (_ *App, err error) {
+	a := &App{cfg: opts.Config, logger: opts.Logger, out: opts.Out}
 	if a.logger == nil {
 		a.logger = slog.New(slog.DiscardHandler)
 	}

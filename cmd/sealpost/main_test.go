@@ -1,0 +1,131 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/sealpost/sealpost/gateway/config"
+	"github.com/sealpost/sealpost/gateway/store/storetest"
+)
+
+// sealpost runs the CLI in-process and returns its exit code and output.
+func sealpost(t *testing.T, env map[string]string, args ...string) (int, string, string) {
+	t.Helper()
+	for k, v := range env {
+		t.Setenv(k, v)
+	}
+	var out, errOut bytes.Buffer
+	code := run(context.Background(), args, &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+func TestCLIOnBothDatabases(t *testing.T) {
+	for _, d := range storetest.Dialects {
+		t.Run(string(d), func(t *testing.T) {
+			databaseURL, dataDir := storetest.Location(t, d)
+			if dataDir == "" {
+				dataDir = t.TempDir()
+			}
+			env := map[string]string{"SEALPOST_DATABASE_URL": databaseURL}
+			dd := "--data-dir=" + dataDir
+
+			if code, _, stderr := sealpost(t, env, "serve", dd); code == 0 ||
+				!strings.Contains(stderr, "sealpost migrate up") {
+				t.Fatalf("serve on an empty database: code %d, %s", code, stderr)
+			}
+			if code, out, stderr := sealpost(t, env, "migrate", "up", dd); code != 0 || !strings.Contains(out, "applied sealpost") {
+				t.Fatalf("migrate up: %d %s %s", code, out, stderr)
+			}
+			if code, out, _ := sealpost(t, env, "migrate", "status", dd); code != 0 || strings.Contains(out, "false") {
+				t.Fatalf("migrate status after up: %s", out)
+			}
+
+			code, key, stderr := sealpost(t, env, "keys", "create", dd, "--name", "storefront", "--role", "sender,admin")
+			key = strings.TrimSpace(key)
+			if code != 0 || !strings.HasPrefix(key, "sp_") {
+				t.Fatalf("keys create: %d %q %s", code, key, stderr)
+			}
+			id := strings.Split(key, "_")[1]
+			if code, out, _ := sealpost(t, env, "keys", "list", dd); code != 0 ||
+				!strings.Contains(out, id) || strings.Contains(out, key) {
+				t.Fatalf("keys list must show the id and never the key: %s", out)
+			}
+			if code, _, stderr := sealpost(t, env, "keys", "create", dd, "--name", "x", "--role", "root"); code == 0 {
+				t.Fatalf("unknown role accepted: %s", stderr)
+			}
+			if code, out, _ := sealpost(t, env, "keys", "revoke", dd, id); code != 0 || !strings.Contains(out, "revoked") {
+				t.Fatalf("keys revoke: %s", out)
+			}
+
+			if code, out, stderr := sealpost(t, env, "migrate", "down", dd, "--all"); code != 0 || !strings.Contains(out, "reverted river") {
+				t.Fatalf("migrate down --all: %d %s %s", code, out, stderr)
+			}
+		})
+	}
+}
+
+func TestDKIMCommands(t *testing.T) {
+	dir := t.TempDir()
+	dd := "--data-dir=" + dir
+	code, out, stderr := sealpost(t, nil, "dkim", "keygen", dd, "--domain", "Shop.Example.test", "--selector", "s1")
+	if code != 0 || !strings.Contains(out, "s1._domainkey.shop.example.test") || !strings.Contains(out, "v=DKIM1; k=rsa; p=") {
+		t.Fatalf("keygen: %d %s %s", code, out, stderr)
+	}
+	if code, _, _ := sealpost(t, nil, "dkim", "keygen", dd, "--domain", "shop.example.test", "--selector", "s2",
+		"--algorithm", "ed25519"); code != 0 {
+		t.Fatal("ed25519 keygen failed")
+	}
+	if code, _, stderr := sealpost(t, nil, "dkim", "keygen", dd, "--domain", "shop.example.test", "--selector", "s1"); code == 0 {
+		t.Fatalf("keygen overwrote a key: %s", stderr)
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "dkim", "*"))
+	for _, f := range files {
+		if fi, err := os.Stat(f); err != nil || fi.Mode().Perm()&0o077 != 0 {
+			t.Fatalf("key file %s mode %v", f, fi.Mode())
+		}
+	}
+	code, out, _ = sealpost(t, nil, "dkim", "list", dd, "--json")
+	var keys []map[string]string
+	if code != 0 || json.Unmarshal([]byte(out), &keys) != nil || len(keys) != 2 {
+		t.Fatalf("list --json: %s", out)
+	}
+	for _, k := range keys {
+		if k["domain"] != "shop.example.test" || !strings.HasPrefix(k["txt"], "v=DKIM1;") {
+			t.Fatalf("list entry %v", k)
+		}
+	}
+}
+
+func TestHelpAndErrorsNeverPrintSecrets(t *testing.T) {
+	env := map[string]string{"SEALPOST_RELAY_PASSWORD": "hunter2-secret",
+		"SEALPOST_DATABASE_URL": "postgres://u:pw-secret@127.0.0.1:1/none"}
+	for _, args := range [][]string{{"help"}, {"config"}, {"serve", "--data-dir", t.TempDir()}} {
+		_, out, stderr := sealpost(t, env, args...)
+		for _, secret := range []string{"hunter2-secret", "pw-secret"} {
+			if strings.Contains(out+stderr, secret) {
+				t.Fatalf("%v printed a secret: %s %s", args, out, stderr)
+			}
+		}
+	}
+	if code, _, stderr := sealpost(t, nil, "frobnicate\r\nx"); code != 2 || strings.Contains(stderr, "\r") {
+		t.Fatalf("unknown command: %d %q", code, stderr)
+	}
+}
+
+// The README documents every configuration option.
+func TestREADMEDocumentsEveryOption(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range config.Options {
+		if !bytes.Contains(readme, []byte("`"+o.Env+"`")) {
+			t.Errorf("README does not document %s", o.Env)
+		}
+	}
+}
