@@ -18,7 +18,7 @@ build: ## build ./bin/sealpost
 
 .PHONY: test
 test: ## run the tests with the race detector (as CI does, without CI=true)
-	$(GO) test -race ./...
+	$(GO) test -race -count=1 ./...
 
 .PHONY: ci
 ci: ## run exactly what CI runs

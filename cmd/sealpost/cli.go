@@ -7,6 +7,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime/debug"
 	"strings"
 
 	"github.com/sealpost/sealpost/gateway/config"
@@ -33,19 +36,20 @@ var errUsage = errors.New("usage")
 
 func commands() []command {
 	return []command{
-		{"dev", "dev [--data-dir DIR] [--http ADDR]",
+		{"dev", "dev [--data-dir DIR] [--http ADDR] [--smtp ADDR]",
 			"run the whole gateway locally: SQLite, example templates, a capture inbox", runDev},
 		{"serve", "serve [--config FILE] [--data-dir DIR]",
 			"run the gateway in production (PostgreSQL or SQLite, a real relay)", runServe},
-		{"migrate", "migrate up|down [--all|--steps N]|status",
-			"apply or revert database migrations, or list them", runMigrate},
+		{"migrate", "migrate up | down [--steps N | --all] | status",
+			"apply migrations, revert the newest N (default 1) or all of them, or list them", runMigrate},
 		{"keys", "keys create --name NAME --role ROLE[,ROLE] | list | revoke ID",
-			"manage API keys", runKeys},
+			"manage API keys; roles: sender, marketer, compliance, admin", runKeys},
 		{"dkim", "dkim keygen --domain D --selector S [--algorithm rsa|ed25519] | list [--json]",
 			"manage DKIM signing keys", runDKIM},
 		{"bench", "bench [--messages N] [--concurrency C] [--database sqlite|postgres]",
 			"measure the running pipeline: API -> queue -> TLS SMTP sink", runBench},
-		{"config", "config", "print the effective configuration (secrets hidden)", runConfig},
+		{"config", "config [--config FILE]", "print the effective configuration (secrets hidden)", runConfig},
+		{"version", "version", "print the version", runVersion},
 	}
 }
 
@@ -63,7 +67,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		switch {
 		case err == nil:
 			return 0
-		case errors.Is(err, errUsage), errors.Is(err, flag.ErrHelp):
+		case errors.Is(err, flag.ErrHelp):
+			return 0
+		case errors.Is(err, errUsage):
 			return 2
 		default:
 			fmt.Fprintf(stderr, "sealpost %s: %v\n", c.name, err)
@@ -93,9 +99,10 @@ func printHelp(w io.Writer) {
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Usage:")
 	for _, c := range commands() {
-		fmt.Fprintf(w, "  sealpost %-72s\n      %s\n", c.usage, c.help)
+		fmt.Fprintf(w, "  sealpost %s\n      %s\n", c.usage, c.help)
 	}
 	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Every command also takes --config FILE (NAME=value lines) and --help.")
 	fmt.Fprintln(w, "Every command that touches data takes --data-dir (default ./sealpost-data, or")
 	fmt.Fprintln(w, "SEALPOST_DATA_DIR) for the embedded database, or uses SEALPOST_DATABASE_URL")
 	fmt.Fprintln(w, "for PostgreSQL. Settings (environment, or --config FILE of NAME=value lines):")
@@ -123,6 +130,9 @@ func (e *env) flags(name string) *flag.FlagSet {
 
 func parse(fs *flag.FlagSet, args []string) error {
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return flag.ErrHelp
+		}
 		return errUsage
 	}
 	return nil
@@ -139,9 +149,37 @@ func (e *env) config(overrides map[string]string) (*config.Config, error) {
 	return config.Load(e.configFile, overrides)
 }
 
-// openDB opens the database the configuration names.
-func (e *env) openDB(ctx context.Context, cfg *config.Config) (*store.DB, error) {
+// openDB opens the database the configuration names. Unless create is set,
+// a missing embedded database is an error rather than a new empty file.
+func (e *env) openDB(ctx context.Context, cfg *config.Config, create bool) (*store.DB, error) {
+	if cfg.DatabaseURL == "" && !create {
+		file := filepath.Join(cfg.DataDir, store.SQLiteFileName)
+		if _, err := os.Stat(file); errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("no database in %s; run `sealpost migrate up` (or `sealpost dev`) "+
+				"with this data directory first, or set SEALPOST_DATABASE_URL", cfg.DataDir)
+		}
+	}
 	return store.Open(ctx, cfg.DatabaseURL, cfg.DataDir)
+}
+
+func runVersion(_ context.Context, e *env, args []string) error {
+	fs := e.flags("version")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	version, revision := "(devel)", ""
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		if bi.Main.Version != "" {
+			version = bi.Main.Version
+		}
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" {
+				revision = " " + s.Value
+			}
+		}
+	}
+	fmt.Fprintf(e.stdout, "sealpost %s%s\n", version, revision)
+	return nil
 }
 
 func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {

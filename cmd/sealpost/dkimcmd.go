@@ -73,6 +73,9 @@ func runDKIM(_ context.Context, e *env, args []string) error {
 			enc.SetIndent("", "  ")
 			return enc.Encode(out)
 		}
+		if len(keys) == 0 {
+			fmt.Fprintf(e.stderr, "no DKIM keys in %s (set --data-dir or SEALPOST_DKIM_DIR)\n", ks.Dir())
+		}
 		tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "DOMAIN\tSELECTOR\tALGORITHM\tTXT")
 		for _, k := range keys {

@@ -25,11 +25,32 @@ func runKeys(ctx context.Context, e *env, args []string) error {
 	if err := parse(fs, args[1:]); err != nil {
 		return err
 	}
+	var parsed []apikey.Role
+	switch verb {
+	case "create":
+		var err error
+		parsed, err = apikey.ParseRoles(strings.Join(roles, ","))
+		if err != nil || len(roles) == 0 {
+			return fmt.Errorf("--role: give at least one of sender, marketer, compliance, admin")
+		}
+		if *name == "" {
+			return fmt.Errorf("--name is required: a name for the key, e.g. the system that uses it")
+		}
+	case "list":
+	case "revoke":
+		if fs.NArg() != 1 {
+			fmt.Fprintln(e.stderr, "usage: sealpost keys revoke ID")
+			return errUsage
+		}
+	default:
+		fmt.Fprintln(e.stderr, usage)
+		return errUsage
+	}
 	cfg, err := e.config(nil)
 	if err != nil {
 		return err
 	}
-	db, err := e.openDB(ctx, cfg)
+	db, err := e.openDB(ctx, cfg, false)
 	if err != nil {
 		return err
 	}
@@ -40,10 +61,6 @@ func runKeys(ctx context.Context, e *env, args []string) error {
 
 	switch verb {
 	case "create":
-		parsed, err := apikey.ParseRoles(strings.Join(roles, ","))
-		if err != nil || len(roles) == 0 {
-			return fmt.Errorf("--role: give at least one of sender, marketer, compliance, admin")
-		}
 		text, k, err := apikey.Create(ctx, db, *name, parsed)
 		if err != nil {
 			return err
@@ -67,18 +84,11 @@ func runKeys(ctx context.Context, e *env, args []string) error {
 		}
 		return tw.Flush()
 	case "revoke":
-		if fs.NArg() != 1 {
-			fmt.Fprintln(e.stderr, "usage: sealpost keys revoke ID")
-			return errUsage
-		}
 		if err := db.RevokeAPIKey(ctx, fs.Arg(0), time.Now()); err != nil {
 			return fmt.Errorf("no active key has that id")
 		}
 		fmt.Fprintf(e.stdout, "revoked %s (takes effect within %s in running gateways)\n",
 			fs.Arg(0), apikey.CacheTTL)
-	default:
-		fmt.Fprintln(e.stderr, usage)
-		return errUsage
 	}
 	return nil
 }

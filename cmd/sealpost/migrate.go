@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"text/tabwriter"
 )
@@ -22,7 +23,7 @@ func runMigrate(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	db, err := e.openDB(ctx, cfg)
+	db, err := e.openDB(ctx, cfg, verb == "up")
 	if err != nil {
 		return err
 	}
@@ -44,12 +45,20 @@ func runMigrate(ctx context.Context, e *env, args []string) error {
 		if *steps < 1 && !*all {
 			return fmt.Errorf("--steps must be at least 1")
 		}
+		stepsSet := false
+		fs.Visit(func(f *flag.Flag) { stepsSet = stepsSet || f.Name == "steps" })
+		if stepsSet && *all {
+			return fmt.Errorf("give --steps or --all, not both")
+		}
 		done, err := db.MigrateDown(ctx, *steps, *all)
 		for _, m := range done {
 			fmt.Fprintf(e.stdout, "reverted %s %03d %s\n", m.Line, m.Version, m.Name)
 		}
 		if err != nil {
 			return err
+		}
+		if len(done) == 0 {
+			fmt.Fprintln(e.stdout, "nothing to revert")
 		}
 	case "status":
 		status, err := db.MigrationStatus(ctx)

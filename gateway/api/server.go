@@ -54,6 +54,7 @@ func New(cfg Config) *Server {
 		s.logger = slog.New(slog.DiscardHandler)
 	}
 
+	s.handle("GET /v1/templates", s.listTemplates, apikey.Admin, apikey.Marketer, apikey.Sender)
 	s.handle("PUT /v1/templates/{name}", s.putTemplate, apikey.Admin)
 	s.handle("GET /v1/templates/{name}", s.getTemplate, apikey.Admin, apikey.Marketer, apikey.Sender)
 	s.handle("POST /v1/templates/{name}/preview", s.previewTemplate, apikey.Admin, apikey.Marketer)

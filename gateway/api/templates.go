@@ -159,3 +159,23 @@ func renderDetail(err error) string {
 	}
 	return "rendering failed"
 }
+
+type templateSummary struct {
+	Name          string    `json:"name"`
+	LatestVersion int       `json:"latest_version"`
+	UpdatedAt     time.Time `json:"updated_at"`
+}
+
+func (s *Server) listTemplates(w http.ResponseWriter, r *http.Request) {
+	list, err := s.db.ListTemplates(r.Context())
+	if err != nil {
+		s.logger.Error("list templates failed", "err", err)
+		writeProblem(w, internalError())
+		return
+	}
+	out := make([]templateSummary, 0, len(list))
+	for _, t := range list {
+		out = append(out, templateSummary{Name: t.Name, LatestVersion: t.LatestVersion, UpdatedAt: t.UpdatedAt})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"templates": out})
+}

@@ -35,7 +35,10 @@ import (
 type Options struct {
 	Config *config.Config
 	Dev    bool
-	Logger *slog.Logger
+	// CaptureAddr is where dev mode's capture SMTP server listens; "" means
+	// a free port on 127.0.0.1.
+	CaptureAddr string
+	Logger      *slog.Logger
 	// Out receives the few lines a person starting dev mode needs (the API
 	// key, the addresses). Nil means os.Stdout.
 	Out io.Writer
@@ -54,8 +57,11 @@ type App struct {
 	http     *http.Server
 	listener net.Listener
 	devKey   string
-	keys     *dkim.Keystore
-	from     address.Address
+	// captureAddr is recorded when the capture listener is bound, before
+	// its server goroutine runs.
+	captureAddr string
+	keys        *dkim.Keystore
+	from        address.Address
 }
 
 // New builds the gateway and binds its listeners, but does not start
@@ -114,7 +120,7 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 
 	var relayCfg delivery.Config
 	if opts.Dev {
-		relayCfg, err = a.startCapture()
+		relayCfg, err = a.startCapture(opts.CaptureAddr)
 	} else {
 		relayCfg, err = a.relayConfig()
 	}
@@ -180,12 +186,7 @@ func (a *App) HTTPAddr() string { return a.listener.Addr().String() }
 func (a *App) DevKey() string { return a.devKey }
 
 // CaptureAddr is the dev capture server's SMTP address ("" outside dev).
-func (a *App) CaptureAddr() string {
-	if a.capture == nil {
-		return ""
-	}
-	return a.capture.Addr().String()
-}
+func (a *App) CaptureAddr() string { return a.captureAddr }
 
 // Run serves until ctx is cancelled, then shuts down gracefully: stop
 // accepting requests, let in-flight deliveries finish for up to the

@@ -296,6 +296,17 @@ func TestTemplateEndpoints(t *testing.T) {
 				t.Fatalf("preview HTML keeps %q: %s", bad, html)
 			}
 		}
+		res = b.do(t, "GET", "/v1/templates", b.sender, nil)
+		var list struct {
+			Templates []struct {
+				Name          string
+				LatestVersion int `json:"latest_version"`
+			}
+		}
+		if err := json.Unmarshal(res.body, &list); err != nil || len(list.Templates) != 2 ||
+			list.Templates[0].Name != "order-shipped" || list.Templates[0].LatestVersion != 2 {
+			t.Fatalf("list templates: %d %s", res.status, res.body)
+		}
 		if res := b.do(t, "GET", "/v1/templates/none", b.admin, nil); res.status != 404 {
 			t.Fatalf("missing template: %d", res.status)
 		}

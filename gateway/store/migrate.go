@@ -149,7 +149,11 @@ func (db *DB) CheckSchema(ctx context.Context) error {
 		}
 	}
 	if pending > 0 {
-		return fmt.Errorf("%w: %d migrations pending; run `sealpost migrate up`", ErrSchemaBehind, pending)
+		noun := "migrations are"
+		if pending == 1 {
+			noun = "migration is"
+		}
+		return fmt.Errorf("%w: %d %s pending; run `sealpost migrate up`", ErrSchemaBehind, pending, noun)
 	}
 	return nil
 }

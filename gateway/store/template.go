@@ -49,3 +49,46 @@ func (q queries) GetTemplate(ctx context.Context, name string, version int) (*Te
 	t.CreatedAt = t.CreatedAt.UTC()
 	return &t, nil
 }
+
+// TemplateSummary names a template and its latest version.
+type TemplateSummary struct {
+	Name          string
+	LatestVersion int
+	UpdatedAt     time.Time
+}
+
+// ListTemplates returns every template name with its latest version.
+func (q queries) ListTemplates(ctx context.Context) ([]TemplateSummary, error) {
+	rs, err := q.ex.query(ctx, q.sql("ListTemplates"))
+	if err != nil {
+		return nil, fmt.Errorf("list templates: %w", err)
+	}
+	defer rs.Close()
+	var out []TemplateSummary
+	for rs.Next() {
+		var s TemplateSummary
+		var updated any
+		if err := rs.Scan(&s.Name, &s.LatestVersion, &updated); err != nil {
+			return nil, fmt.Errorf("list templates: %w", err)
+		}
+		s.UpdatedAt = asTime(updated)
+		out = append(out, s)
+	}
+	return out, rs.Err()
+}
+
+// asTime reads an aggregate over a timestamp column, which SQLite returns
+// as text because MAX() loses the column's declared type.
+func asTime(v any) time.Time {
+	switch t := v.(type) {
+	case time.Time:
+		return t.UTC()
+	case string:
+		for _, layout := range []string{"2006-01-02 15:04:05.999999999-07:00", time.RFC3339Nano} {
+			if parsed, err := time.Parse(layout, t); err == nil {
+				return parsed.UTC()
+			}
+		}
+	}
+	return time.Time{}
+}

@@ -18,3 +18,9 @@ LIMIT 1;
 SELECT name, version, body, created_by, created_at
 FROM sealpost_template
 WHERE name = $1 AND version = $2;
+
+-- name: ListTemplates
+SELECT name, MAX(version), MAX(created_at)
+FROM sealpost_template
+GROUP BY name
+ORDER BY name;
