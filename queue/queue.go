@@ -92,6 +92,7 @@ type Queue struct {
 	cfg       Config
 	logger    *slog.Logger
 	engine    engine
+	completer *completer
 }
 
 // engine hides River's client, which is generic over the driver's
@@ -130,6 +131,7 @@ func New(db *store.DB, d Deliverer, cfg Config) (*Queue, error) {
 	}
 
 	q := &Queue{db: db, deliverer: d, cfg: cfg, logger: cfg.Logger}
+	q.completer = newCompleter(q)
 	workers := river.NewWorkers()
 	if err := river.AddWorkerSafely(workers, &deliverWorker{q: q}); err != nil {
 		return nil, fmt.Errorf("queue: %w", err)
@@ -197,12 +199,22 @@ func (q *Queue) Accept(ctx context.Context, m *store.Message) (accepted *store.M
 }
 
 // Start begins working delivery jobs.
-func (q *Queue) Start(ctx context.Context) error { return q.engine.start(ctx) }
+func (q *Queue) Start(ctx context.Context) error {
+	q.completer.start(completionWriters)
+	if err := q.engine.start(ctx); err != nil {
+		q.completer.close()
+		return err
+	}
+	return nil
+}
 
 // Stop stops fetching new jobs and waits for running ones until ctx is done;
 // then it cancels them, so each records its attempt as deferred and River
 // marks it retryable. Nothing is left running.
 func (q *Queue) Stop(ctx context.Context) error {
+	// Workers hand their outcomes to the completer until the last one has
+	// returned, so it stops after the River client.
+	defer q.completer.close()
 	err := q.engine.stop(ctx)
 	if err == nil {
 		return nil
@@ -241,6 +253,11 @@ func (e *riverEngine[TTx]) insertTx(ctx context.Context, tx *store.Tx, args Deli
 
 func (e *riverEngine[TTx]) completeTx(ctx context.Context, tx *store.Tx, job *river.Job[DeliverArgs]) error {
 	if _, err := e.complete(ctx, tx.Raw().(TTx), job); err != nil {
+		if errors.Is(err, rivertype.ErrNotFound) {
+			// The job is no longer running (River rescued it, or another
+			// attempt finished it); the attempt is still recorded.
+			return errJobNotRunning
+		}
 		return fmt.Errorf("complete job: %w", err)
 	}
 	return nil

@@ -3,6 +3,7 @@ package queue_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -305,6 +306,36 @@ func TestJobRowsHoldNoContent(t *testing.T) {
 		}
 		if !strings.Contains(dump, reason) || !strings.Contains(dump, m.ID) {
 			t.Fatalf("job rows lack the message id or the deferral reason: %s", dump)
+		}
+	})
+}
+
+// Many attempts finishing together share commits; each message still gets
+// exactly its own outcome and its job completes.
+func TestManyOutcomesShareCommits(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		d := &scriptedDeliverer{script: []queue.Outcome{sent}}
+		b := setup(t, db, d, queue.Config{Workers: 32})
+		b.start(t)
+		var ids []string
+		for range 150 {
+			m := newMessage("")
+			m.ID = fmt.Sprintf("%s-%d", m.ID, nextID.Add(1))
+			if _, _, err := b.q.Accept(context.Background(), m); err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, m.ID)
+		}
+		for _, id := range ids {
+			got := waitStatus(t, db, id, store.StatusSent)
+			if got.Attempts != 1 {
+				t.Fatalf("message %s: %d attempts recorded", id, got.Attempts)
+			}
+			waitJobState(t, db, got.JobID, "completed")
+			if n := d.count(id); n != 1 {
+				t.Fatalf("message %s delivered %d times", id, n)
+			}
 		}
 	})
 }

@@ -56,28 +56,8 @@ func (w *deliverWorker) Work(ctx context.Context, job *river.Job[DeliverArgs]) e
 func (w *deliverWorker) finish(ctx context.Context, job *river.Job[DeliverArgs], m *store.Message,
 	out *Outcome,
 ) error {
-	bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), bookkeepingTimeout)
-	defer cancel()
-
 	retry := out != nil && out.Status == store.StatusDeferred
-	err := w.q.db.InTx(bctx, func(tx *store.Tx) error {
-		if out != nil {
-			err := tx.RecordAttempt(bctx, m.ID, store.Attempt{
-				Status:       out.Status,
-				ReplyCode:    out.ReplyCode,
-				EnhancedCode: out.EnhancedCode,
-				Error:        out.Reason,
-				At:           time.Now(),
-			})
-			if err != nil {
-				return err
-			}
-		}
-		if retry {
-			return nil
-		}
-		return w.q.engine.completeTx(bctx, tx, job)
-	})
+	err := w.q.completer.submit(&completion{ctx: ctx, job: job, m: m, out: out, retry: retry, at: time.Now()})
 	if err != nil {
 		return fmt.Errorf("record attempt: %w", err)
 	}
