@@ -31,7 +31,7 @@ const (
 	DefaultRetryBase            = 30 * time.Second
 	DefaultRetryMax             = 2 * time.Hour
 	DefaultJobTimeout           = 3 * time.Minute
-	DefaultRescueStuckJobsAfter = 10 * time.Minute
+	DefaultRescueStuckJobsAfter = 4 * time.Minute
 	// Fetch timing: PostgreSQL is woken by LISTEN/NOTIFY, SQLite polls.
 	DefaultFetchCooldown         = 2 * time.Millisecond
 	DefaultFetchPollPostgres     = 1 * time.Second

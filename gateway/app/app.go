@@ -192,7 +192,10 @@ func (a *App) CaptureAddr() string { return a.captureAddr }
 // accepting requests, let in-flight deliveries finish for up to the
 // configured shutdown timeout, release the rest for retry.
 func (a *App) Run(ctx context.Context) error {
-	if err := a.queue.Start(ctx); err != nil {
+	// River stops abruptly, cancelling running jobs, when the context given
+	// to Start is cancelled; the graceful stop below is what should end it,
+	// so it runs on a context that the shutdown signal does not cancel.
+	if err := a.queue.Start(context.WithoutCancel(ctx)); err != nil {
 		a.closeAll()
 		return fmt.Errorf("start queue: %w", err)
 	}

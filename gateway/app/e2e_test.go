@@ -276,3 +276,36 @@ func TestGracefulShutdownDuringDelivery(t *testing.T) {
 		}
 	})
 }
+
+// A shutdown while a send is in flight lets it finish within the grace
+// period: the message ends sent, and the relay receives it exactly once.
+func TestShutdownLetsInFlightSendFinish(t *testing.T) {
+	t.Parallel()
+	eachDB(t, func(t *testing.T, d migrations.Dialect) {
+		b := setup(t, d, setupOpts{sink: smtptest.Options{DataDelay: 1500 * time.Millisecond},
+			config: map[string]string{"SEALPOST_SHUTDOWN_TIMEOUT": "20s"}})
+		b.putOrderTemplate(t)
+		id := b.send(t, orderMessage())
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			if _, _, datas := b.sink.Commands(); datas > 0 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("delivery never reached DATA")
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		b.stop()
+		m, err := b.db.GetMessage(t.Context(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.Status != "sent" || m.Attempts != 1 {
+			t.Fatalf("after graceful shutdown: status %s, attempts %d (%s)", m.Status, m.Attempts, m.LastError)
+		}
+		if n := len(b.sink.Messages()); n != 1 {
+			t.Fatalf("relay received %d copies", n)
+		}
+	})
+}
