@@ -1,6 +1,7 @@
 package templates
 
 import (
+	"errors"
 	"strings"
 	"testing"
 )
@@ -230,5 +231,49 @@ func TestValidationErrorMessage(t *testing.T) {
 	want := "validation failed: /data/a: is required; /subject: contains a line break"
 	if got := err.Error(); got != want {
 		t.Errorf("Error() = %q, want %q", got, want)
+	}
+}
+
+// Quoted constants are decoded by the template parser, so escapes in them
+// must be checked after decoding: they could otherwise put control
+// characters in the subject or body of every message.
+func TestQuotedConstantsCannotCarryControlCharacters(t *testing.T) {
+	t.Parallel()
+	vars := map[string]Variable{"a": {Type: TypeString}}
+	tests := []struct {
+		name          string
+		subject, text string
+		field         string
+	}{
+		{"escape in subject", `S {{"\x1b[31m"}} {{.a}}`, "T", "/subject"},
+		{"NUL in subject", `S {{"\x00"}}`, "T", "/subject"},
+		{"CRLF in subject", `S {{"\r\nBcc: x"}}`, "T", "/subject"},
+		{"tab in subject constant", `S {{"\t"}}`, "T", "/subject"},
+		{"NEL in subject", `S {{"\u0085"}}`, "T", "/subject"},
+		{"tab in subject source", "S \t {{.a}}", "T", "/subject"},
+		{"escape in text", "S", `T {{"\x1b"}} {{.a}}`, "/text"},
+		{"NUL in text", "S", `T {{"\x00"}}`, "/text"},
+		{"bare CR in text", "S", `T {{"a\rb"}}`, "/text"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			tmpl := &Template{Name: "t", Subject: tt.subject, Text: tt.text, Variables: vars}
+			err := tmpl.Validate()
+			var ve *ValidationError
+			if !errors.As(err, &ve) {
+				t.Fatalf("Validate = %v, want a ValidationError", err)
+			}
+			for _, p := range ve.Problems {
+				if p.Field == tt.field {
+					return
+				}
+			}
+			t.Fatalf("no problem for %s: %v", tt.field, err)
+		})
+	}
+	ok := &Template{Name: "t", Subject: `S {{"ok"}}`, Text: "T {{\"line\\n\"}}", Variables: vars}
+	if err := ok.Validate(); err != nil {
+		t.Fatalf("plain constants refused: %v", err)
 	}
 }

@@ -134,6 +134,10 @@ func checkSource(ps *problems, part, src string, limit int, required bool) bool 
 		ps.add(field, d)
 		return false
 	}
+	if singleLine && strings.ContainsRune(src, '\t') {
+		ps.add(field, "contains a tab, which a subject header cannot carry")
+		return false
+	}
 	return true
 }
 
@@ -246,7 +250,15 @@ func (w *walker) arg(n parse.Node, atData bool) {
 	case *parse.ChainNode:
 		w.once("chain", "refers to a field of an expression")
 		w.arg(n.Node, atData)
-	case *parse.StringNode, *parse.NumberNode, *parse.BoolNode, *parse.NilNode:
+	case *parse.StringNode:
+		// A quoted constant's escapes ("\x1b", "\r\n") are decoded by
+		// the parser, so they bypass the check of the raw source.
+		if d := controlProblem(n.Text, w.part == partSubject); d != "" {
+			w.once("string-control", "has a quoted constant that "+d)
+		} else if w.part == partSubject && strings.ContainsRune(n.Text, '\t') {
+			w.once("string-control", "has a quoted constant that contains a tab")
+		}
+	case *parse.NumberNode, *parse.BoolNode, *parse.NilNode:
 	default:
 		w.once("construct", "uses an unsupported construct")
 	}

@@ -26,6 +26,13 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) []byte {
 			return nil
 		}
 	}
+	if r.ContentLength > limit {
+		// Refuse before reading, and before "100 Continue" invites the body.
+		writeProblem(w, &Problem{Type: typeTooLarge, Title: "Request too large",
+			Status: http.StatusRequestEntityTooLarge,
+			Detail: fmt.Sprintf("the body may be at most %d bytes", limit)})
+		return nil
+	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 	if err != nil {
 		var tooBig *http.MaxBytesError

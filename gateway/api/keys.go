@@ -3,6 +3,7 @@ package api
 import (
 	"errors"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/sealpost/sealpost/gateway/apikey"
@@ -42,7 +43,9 @@ func (s *Server) postKey(w http.ResponseWriter, r *http.Request) {
 				Detail: "each role must be one of sender, marketer, compliance, admin"})
 			break
 		}
-		roles = append(roles, parsed[0])
+		if !slices.Contains(roles, parsed[0]) {
+			roles = append(roles, parsed[0])
+		}
 	}
 	if len(in.Roles) == 0 {
 		probs = append(probs, FieldProblem{Pointer: "/roles", Detail: "at least one role is required"})

@@ -15,6 +15,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/sealpost/sealpost/gateway/address"
+	"github.com/sealpost/sealpost/gateway/apikey"
 	"github.com/sealpost/sealpost/gateway/catalog"
 	"github.com/sealpost/sealpost/gateway/mime"
 	"github.com/sealpost/sealpost/gateway/store"
@@ -132,6 +133,17 @@ func (s *Server) postMessage(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, internalError())
 		return
 	}
+	if s.check != nil {
+		if err := s.check(r.Context(), m); err != nil {
+			prob := buildProblem(err)
+			if prob == nil {
+				s.logger.Error("message check failed", "err", err)
+				prob = internalError()
+			}
+			writeProblem(w, prob)
+			return
+		}
+	}
 	accepted, replayed, err := s.queue.Accept(r.Context(), m)
 	switch {
 	case errors.Is(err, queue.ErrIdempotencyMismatch):
@@ -139,8 +151,14 @@ func (s *Server) postMessage(w http.ResponseWriter, r *http.Request) {
 			Detail: "this Idempotency-Key was already used with a different request"})
 		return
 	case err != nil:
+		// Every other failure here is the database's (busy, locked by
+		// another process, unreachable): nothing was stored, and the client
+		// should retry.
 		s.logger.Error("accept message failed", "err", err)
-		writeProblem(w, internalError())
+		w.Header().Set("Retry-After", "1")
+		writeProblem(w, &Problem{Type: typeUnavailable, Title: "Unavailable",
+			Status: http.StatusServiceUnavailable,
+			Detail: "the message was not stored because the database is busy or unreachable; retry"})
 		return
 	}
 	if replayed {
@@ -256,10 +274,10 @@ func reasonOf(err error) string {
 }
 
 func checkExtraHeaders(h map[string]string) []FieldProblem {
-	var out []FieldProblem
 	if len(h) > MaxExtraHeaders {
-		out = append(out, FieldProblem{Pointer: "/headers", Detail: "may hold at most 10 headers"})
+		return []FieldProblem{{Pointer: "/headers", Detail: "may hold at most 10 headers"}}
 	}
+	var out []FieldProblem
 	for name, value := range h {
 		ptr := "/headers"
 		if fieldNameRE.MatchString(name) {
@@ -272,6 +290,8 @@ func checkExtraHeaders(h map[string]string) []FieldProblem {
 		case !utf8.ValidString(value) || strings.ContainsFunc(value, isControl):
 			out = append(out, FieldProblem{Pointer: ptr,
 				Detail: "must be one line without control characters (CR, LF, NUL, …)"})
+		case strings.ContainsFunc(value, func(r rune) bool { return r > 0x7e }):
+			out = append(out, FieldProblem{Pointer: ptr, Detail: "must be printable ASCII"})
 		case utf8.RuneCountInString(value) > MaxHeaderValueRunes:
 			out = append(out, FieldProblem{Pointer: ptr, Detail: "may be at most 200 characters"})
 		case strings.Contains(value, "=?"):
@@ -280,6 +300,32 @@ func checkExtraHeaders(h map[string]string) []FieldProblem {
 		}
 	}
 	return out
+}
+
+// buildProblem describes why an otherwise valid message could not be built,
+// or returns nil when the failure is not the request's fault.
+func buildProblem(err error) *Problem {
+	var fe *mime.FieldError
+	if errors.As(err, &fe) {
+		ptr := "/data"
+		switch {
+		case strings.HasPrefix(fe.Field, "headers"):
+			ptr = "/headers"
+		case strings.HasPrefix(fe.Field, "to"):
+			ptr = "/to"
+		}
+		detail := "produces a " + fe.Field + " that cannot be sent: " + fe.Reason
+		if ptr == "/data" && fe.Field == "subject" {
+			detail = "renders a subject that cannot be sent: " + fe.Reason
+		}
+		return validationProblem("the message cannot be built from this data",
+			FieldProblem{Pointer: ptr, Detail: detail})
+	}
+	var re *templates.RenderError
+	if errors.As(err, &re) {
+		return validationProblem("the template cannot be rendered with this data: " + re.Error())
+	}
+	return nil
 }
 
 func isControl(r rune) bool { return r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) }
@@ -299,6 +345,12 @@ type messageView struct {
 	LastError        string     `json:"last_error,omitempty"`
 }
 
+// canRead reports whether p may see m's status: its own messages, or any
+// message for admin and compliance keys.
+func canRead(p *apikey.Principal, m *store.Message) bool {
+	return p.KeyID == m.APIKeyID || p.Has(apikey.Admin, apikey.Compliance)
+}
+
 func (s *Server) getMessage(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	if _, err := uuid.Parse(id); err != nil {
@@ -306,6 +358,9 @@ func (s *Server) getMessage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	m, err := s.db.GetMessage(r.Context(), id)
+	if err == nil && !canRead(principalFrom(r.Context()), m) {
+		err = store.ErrNotFound
+	}
 	if errors.Is(err, store.ErrNotFound) {
 		writeProblem(w, notFound("no message has that id"))
 		return

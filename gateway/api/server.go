@@ -27,6 +27,9 @@ type Config struct {
 	From            address.Address // its domain names Message-IDs
 	MaxRequestBytes int64
 	Logger          *slog.Logger
+	// Check, when set, builds an accepted message once before it is
+	// stored, so that nothing is accepted that could not be sent.
+	Check func(ctx context.Context, m *store.Message) error
 }
 
 // Server is the HTTP API.
@@ -39,13 +42,14 @@ type Server struct {
 	limit   int64
 	logger  *slog.Logger
 	mux     *http.ServeMux
+	check   func(ctx context.Context, m *store.Message) error
 }
 
 // New builds the API server.
 func New(cfg Config) *Server {
 	s := &Server{
 		db: cfg.DB, queue: cfg.Queue, catalog: cfg.Catalog, auth: cfg.Auth, from: cfg.From,
-		limit: cfg.MaxRequestBytes, logger: cfg.Logger, mux: http.NewServeMux(),
+		limit: cfg.MaxRequestBytes, logger: cfg.Logger, mux: http.NewServeMux(), check: cfg.Check,
 	}
 	if s.limit == 0 {
 		s.limit = DefaultMaxRequestBytes
@@ -92,7 +96,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			slog.String("route", routeOf(r)), slog.Int("status", rec.status),
 			slog.Duration("duration", time.Since(start)))
 	}()
-	w.Header().Set("X-Content-Type-Options", "nosniff")
+	h := w.Header()
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
 	s.mux.ServeHTTP(rec, r)
 }
 

@@ -146,6 +146,7 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 	a.api = api.New(api.Config{
 		DB: a.db, Queue: a.queue, Catalog: cat, Auth: apikey.NewAuthenticator(a.db),
 		From: a.from, MaxRequestBytes: cfg.MaxRequestBytes, Logger: a.logger.With("component", "api"),
+		Check: out.Check,
 	})
 	if opts.Dev {
 		if err := a.devSetup(ctx, cat); err != nil {

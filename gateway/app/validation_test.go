@@ -3,6 +3,7 @@ package app_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"math/rand/v2"
 	"net/http"
 	"strings"
@@ -65,6 +66,10 @@ func TestMessageValidation(t *testing.T) {
 		{"structural header", with("headers", map[string]any{"Bcc": canary + "@attacker.test"}), 422, "/headers/Bcc", "", ""},
 		{"encoded word in header", with("headers", map[string]any{"X-Ref": "=?UTF-8?Q?a=0D=0ABcc:_" + canary + "?="}), 422, "/headers/X-Ref", "", ""},
 		{"bad category", with("category", "promo-"+canary), 422, "/category", "", ""},
+		{"non-ASCII header value", with("headers", map[string]any{"X-Ref": "café-" + canary}), 422, "/headers/X-Ref", "", ""},
+		{"TAB in a subject variable", withData("shop_name", "Acme\t"+canary), 422, "/data", "", ""},
+		{"encoded word in a subject variable", withData("shop_name", "=?UTF-8?Q?Acme=0D=0ABcc:_"+canary+"?="), 422, "/data", "", ""},
+		{"too many headers", with("headers", manyHeaders(40)), 422, "/headers", "", ""},
 		{"marketing without consent", with("category", "marketing"), 422, "/category", "", ""},
 		{"wrong JSON type for data", with("data", []any{canary}), 422, "/data", "", ""},
 		{"malformed JSON", `{"template": "order-shipped", "to": "` + canary, 400, "", "", ""},
@@ -151,12 +156,12 @@ func TestCaseBL10HeaderInjection(t *testing.T) {
 			switch res.status {
 			case http.StatusBadRequest, http.StatusUnprocessableEntity:
 			case http.StatusAccepted:
-				accepted++ // only the encoded-word-looking shop name may pass, as literal text
+				accepted++
 			default:
 				t.Fatalf("attempt %d: status %d %s", i, res.status, res.body)
 			}
 		}
-		if accepted > 1 {
+		if accepted > 0 {
 			t.Fatalf("%d injection attempts accepted", accepted)
 		}
 		msgs := b.sink.WaitMessages(accepted, 10*time.Second)
@@ -324,8 +329,16 @@ func TestKeyEndpoints(t *testing.T) {
 		created := res.json(t)
 		key, id := created["key"].(string), created["id"].(string)
 		b.putOrderTemplate(t)
-		if res := b.do(t, "POST", "/v1/messages", key, orderMessage()); res.status != 202 {
+		res = b.do(t, "POST", "/v1/messages", key, orderMessage())
+		if res.status != 202 {
 			t.Fatalf("new key sends: %d", res.status)
+		}
+		msgID := res.json(t)["id"].(string)
+		if res := b.do(t, "GET", "/v1/messages/"+msgID, b.sender, nil); res.status != 404 {
+			t.Fatalf("another sender key reads the status: %d", res.status)
+		}
+		if res := b.do(t, "GET", "/v1/messages/"+msgID, key, nil); res.status != 200 {
+			t.Fatalf("own key reads the status: %d", res.status)
 		}
 		if res := b.do(t, "GET", "/v1/keys", b.admin, nil); res.status != 200 || bytes.Contains(res.body, []byte(key)) {
 			t.Fatalf("list keys: %d (must not show secrets)", res.status)
@@ -340,4 +353,12 @@ func TestKeyEndpoints(t *testing.T) {
 			t.Fatalf("sender creating keys: %d", res.status)
 		}
 	})
+}
+
+func manyHeaders(n int) map[string]any {
+	h := map[string]any{}
+	for i := range n {
+		h[fmt.Sprintf("bad name %d", i)] = "x"
+	}
+	return h
 }

@@ -53,6 +53,34 @@ func New(c *catalog.Catalog, relay Relay, signer *dkim.Signer, from address.Addr
 
 // Build renders m and returns the signed message bytes ready for DATA.
 func (o *Outbound) Build(ctx context.Context, m *store.Message) ([]byte, error) {
+	body, err := o.compose(ctx, m)
+	if err != nil {
+		return nil, err
+	}
+	sig, err := o.signer.Sign(body)
+	if err != nil {
+		return nil, &buildError{reason: "DKIM signing failed", cause: err, temporary: true}
+	}
+	out := make([]byte, 0, len(sig)+len(body))
+	out = append(out, sig...)
+	return append(out, body...), nil
+}
+
+// Check builds m as Build would, without signing, so that a message which
+// could never be built is refused when it is accepted rather than failing
+// later. A refusal is a *mime.FieldError naming the field, or a
+// *templates.RenderError; neither carries the data.
+func (o *Outbound) Check(ctx context.Context, m *store.Message) error {
+	_, err := o.compose(ctx, m)
+	var be *buildError
+	if errors.As(err, &be) && be.cause != nil {
+		return be.cause
+	}
+	return err
+}
+
+// compose renders m into unsigned MIME bytes.
+func (o *Outbound) compose(ctx context.Context, m *store.Message) ([]byte, error) {
 	entry, err := o.catalog.Get(ctx, m.TemplateName, m.TemplateVersion)
 	if err != nil {
 		return nil, &buildError{reason: "template version not available", cause: err,
@@ -96,13 +124,7 @@ func (o *Outbound) Build(ctx context.Context, m *store.Message) ([]byte, error) 
 	if err != nil {
 		return nil, &buildError{reason: "message could not be built: " + err.Error(), cause: err}
 	}
-	sig, err := o.signer.Sign(body)
-	if err != nil {
-		return nil, &buildError{reason: "DKIM signing failed", cause: err, temporary: true}
-	}
-	out := make([]byte, 0, len(sig)+len(body))
-	out = append(out, sig...)
-	return append(out, body...), nil
+	return body, nil
 }
 
 // Deliver makes one attempt for m.

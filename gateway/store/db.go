@@ -86,7 +86,7 @@ func openSQLite(ctx context.Context, dataDir string) (*DB, error) {
 	dsn := "file:" + file + "?_txlock=immediate" +
 		"&_pragma=journal_mode(WAL)" +
 		"&_pragma=busy_timeout(10000)" +
-		"&_pragma=synchronous(NORMAL)" +
+		"&_pragma=synchronous(FULL)" +
 		"&_pragma=foreign_keys(ON)" +
 		"&_time_format=sqlite"
 	sqlDB, err := sql.Open("sqlite", dsn)
