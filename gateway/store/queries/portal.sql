@@ -1,0 +1,78 @@
+-- name: InsertPayload
+INSERT INTO sealpost_payload (message_id, key_id, wrapped_key, nonce, ciphertext, expires_at)
+VALUES ($1, $2, $3, $4, $5, $6);
+
+-- name: GetPayload
+SELECT message_id, key_id, wrapped_key, nonce, ciphertext, expires_at
+FROM sealpost_payload
+WHERE message_id = $1;
+
+-- name: ListPayloadKeys
+SELECT message_id, key_id, wrapped_key
+FROM sealpost_payload
+WHERE key_id <> $1
+ORDER BY message_id
+LIMIT $2;
+
+-- name: RewrapPayload
+UPDATE sealpost_payload SET key_id = $2, wrapped_key = $3
+WHERE message_id = $1 AND key_id = $4;
+
+-- name: PurgeExpiredPayloads
+DELETE FROM sealpost_payload WHERE expires_at <= $1;
+
+-- name: InsertPortalLink
+INSERT INTO sealpost_portal_link (token_hash, message_id, knowledge_kind, knowledge_hash,
+    expires_at, created_at)
+VALUES ($1, $2, $3, $4, $5, $6);
+
+-- name: GetPortalLink
+SELECT token_hash, message_id, knowledge_kind, knowledge_hash, code_hash, code_expires_at,
+    code_sent_at, failed_attempts, locked_at, expires_at, created_at
+FROM sealpost_portal_link
+WHERE token_hash = $1;
+
+-- name: SetPortalCode
+UPDATE sealpost_portal_link
+SET code_hash = $2, code_expires_at = $3, code_sent_at = $4
+WHERE token_hash = $1;
+
+-- name: RecordPortalFailure
+-- Counts a failed verification and locks the link at the limit, in one
+-- statement so that concurrent guesses cannot exceed it.
+UPDATE sealpost_portal_link
+SET failed_attempts = failed_attempts + 1,
+    locked_at = CASE WHEN failed_attempts + 1 >= $2 THEN $3 ELSE locked_at END
+WHERE token_hash = $1
+RETURNING failed_attempts, locked_at;
+
+-- name: ClearPortalCode
+UPDATE sealpost_portal_link SET code_hash = NULL, code_expires_at = NULL
+WHERE token_hash = $1;
+
+-- name: PurgeExpiredPortalLinks
+DELETE FROM sealpost_portal_link WHERE expires_at <= $1;
+
+-- name: InsertPortalSession
+INSERT INTO sealpost_portal_session (session_hash, message_id, last_seen_at, expires_at)
+VALUES ($1, $2, $3, $4);
+
+-- name: TouchPortalSession
+-- Returns the session's message while it is neither idle too long nor past
+-- its absolute end, and marks it seen.
+UPDATE sealpost_portal_session SET last_seen_at = $2
+WHERE session_hash = $1 AND last_seen_at > $3 AND expires_at > $2
+RETURNING message_id;
+
+-- name: DeletePortalSessions
+DELETE FROM sealpost_portal_session WHERE expires_at <= $1 OR last_seen_at <= $2;
+
+-- name: InsertPortalEvent
+INSERT INTO sealpost_portal_event (id, message_id, kind, remote_addr, created_at)
+VALUES ($1, $2, $3, $4, $5);
+
+-- name: ListPortalEvents
+SELECT id, message_id, kind, remote_addr, created_at
+FROM sealpost_portal_event
+WHERE message_id = $1
+ORDER BY created_at, id;
