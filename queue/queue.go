@@ -83,6 +83,9 @@ type Config struct {
 	FetchPollInterval     time.Duration
 	CompletedJobRetention time.Duration
 	Logger                *slog.Logger
+	// Purge, when set, runs every PurgeInterval as a River periodic job
+	// (once per interval across replicas) to delete expired content.
+	Purge func(ctx context.Context) (int64, error)
 }
 
 // Queue accepts messages and runs their delivery jobs.
@@ -136,8 +139,20 @@ func New(db *store.DB, d Deliverer, cfg Config) (*Queue, error) {
 	if err := river.AddWorkerSafely(workers, &deliverWorker{q: q}); err != nil {
 		return nil, fmt.Errorf("queue: %w", err)
 	}
+	queues := map[string]river.QueueConfig{DeliverQueue: {MaxWorkers: cfg.Workers}}
+	var periodic []*river.PeriodicJob
+	if cfg.Purge != nil {
+		if err := river.AddWorkerSafely(workers, &purgeWorker{q: q}); err != nil {
+			return nil, fmt.Errorf("queue: %w", err)
+		}
+		queues[MaintenanceQueue] = river.QueueConfig{MaxWorkers: 1}
+		periodic = append(periodic, river.NewPeriodicJob(river.PeriodicInterval(PurgeInterval),
+			func() (river.JobArgs, *river.InsertOpts) { return PurgeArgs{}, nil },
+			&river.PeriodicJobOpts{ID: "sealpost_purge", RunOnStart: true}))
+	}
 	rc := &river.Config{
-		Queues:                      map[string]river.QueueConfig{DeliverQueue: {MaxWorkers: cfg.Workers}},
+		Queues:                      queues,
+		PeriodicJobs:                periodic,
 		Workers:                     workers,
 		MaxAttempts:                 cfg.MaxAttempts,
 		JobTimeout:                  cfg.JobTimeout,
@@ -167,7 +182,13 @@ func New(db *store.DB, d Deliverer, cfg Config) (*Queue, error) {
 // idempotency key already used by the same API key, nothing is inserted: the
 // earlier message is returned with replayed set if the requests match, and
 // ErrIdempotencyMismatch if they differ.
-func (q *Queue) Accept(ctx context.Context, m *store.Message) (accepted *store.Message, replayed bool, err error) {
+//
+// Each of also runs in the same transaction after the message is stored (a
+// sensitive payload and its portal link, for instance), so they are
+// committed with it or not at all.
+func (q *Queue) Accept(ctx context.Context, m *store.Message,
+	also ...func(ctx context.Context, tx *store.Tx) error,
+) (accepted *store.Message, replayed bool, err error) {
 	errReplay := errors.New("replay")
 	var existing *store.Message
 	err = q.db.InTx(ctx, func(tx *store.Tx) error {
@@ -184,7 +205,15 @@ func (q *Queue) Accept(ctx context.Context, m *store.Message) (accepted *store.M
 			}
 			return errReplay // roll back the job inserted above
 		}
-		return err
+		if err != nil {
+			return err
+		}
+		for _, fn := range also {
+			if err := fn(ctx, tx); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	switch {
 	case errors.Is(err, errReplay):

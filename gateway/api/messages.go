@@ -2,9 +2,12 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"maps"
 	"net/http"
 	"regexp"
 	"sort"
@@ -18,6 +21,8 @@ import (
 	"github.com/sealpost/sealpost/gateway/apikey"
 	"github.com/sealpost/sealpost/gateway/catalog"
 	"github.com/sealpost/sealpost/gateway/mime"
+	"github.com/sealpost/sealpost/gateway/outbound"
+	"github.com/sealpost/sealpost/gateway/portal"
 	"github.com/sealpost/sealpost/gateway/store"
 	"github.com/sealpost/sealpost/queue"
 	"github.com/sealpost/sealpost/templates"
@@ -43,11 +48,19 @@ var (
 
 // messageBody is what POST /v1/messages takes.
 type messageBody struct {
-	Template string            `json:"template"`
-	To       json.RawMessage   `json:"to"`
-	Data     map[string]any    `json:"data"`
-	Category string            `json:"category"`
-	Headers  map[string]string `json:"headers"`
+	Template  string            `json:"template"`
+	To        json.RawMessage   `json:"to"`
+	Data      map[string]any    `json:"data"`
+	Category  string            `json:"category"`
+	Headers   map[string]string `json:"headers"`
+	Sensitive json.RawMessage   `json:"sensitive"`
+	Portal    *portalOptions    `json:"portal"`
+}
+
+// portalOptions tune the portal link of a message with a sensitive payload.
+type portalOptions struct {
+	ExpiresIn string            `json:"expires_in"`
+	Knowledge *portal.Knowledge `json:"knowledge"`
 }
 
 // recipient is the object form of "to".
@@ -115,8 +128,20 @@ func (s *Server) postMessage(w http.ResponseWriter, r *http.Request) {
 	if in.Data == nil {
 		in.Data = map[string]any{}
 	}
+	id, err := uuid.NewV7()
+	if err != nil {
+		writeProblem(w, internalError())
+		return
+	}
+	ttl, sensProbs := s.checkSensitive(&in, entry)
+	probs = append(probs, sensProbs...)
 	if entry != nil {
-		if err := entry.Compiled.ValidateData(in.Data); err != nil {
+		data := in.Data
+		if _, ok := entry.Template.Variables[outbound.PortalVariable]; ok && s.portal != nil {
+			data = maps.Clone(in.Data)
+			data[outbound.PortalVariable] = s.portal.URL(id.String())
+		}
+		if err := entry.Compiled.ValidateData(data); err != nil {
 			dataProbs, _ := problemsOf(err)
 			probs = append(probs, dataProbs...)
 		}
@@ -127,7 +152,7 @@ func (s *Server) postMessage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	m, err := s.newMessage(p.KeyID, idem, &in, to, entry)
+	m, err := s.newMessage(id.String(), p.KeyID, idem, &in, to, entry)
 	if err != nil {
 		s.logger.Error("build message failed", "err", err)
 		writeProblem(w, internalError())
@@ -144,7 +169,21 @@ func (s *Server) postMessage(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	accepted, replayed, err := s.queue.Accept(r.Context(), m)
+	var also []func(context.Context, *store.Tx) error
+	if len(in.Sensitive) > 0 {
+		var k *portal.Knowledge
+		if in.Portal != nil {
+			k = in.Portal.Knowledge
+		}
+		prepared, err := s.portal.Prepare(r.Context(), m.ID, in.Sensitive, ttl, k)
+		if err != nil {
+			s.logger.Error("sensitive payload not sealed", "err", err)
+			writeProblem(w, internalError())
+			return
+		}
+		also = append(also, prepared.Store)
+	}
+	accepted, replayed, err := s.queue.Accept(r.Context(), m, also...)
 	switch {
 	case errors.Is(err, queue.ErrIdempotencyMismatch):
 		writeProblem(w, &Problem{Type: typeConflict, Title: "Conflict", Status: http.StatusConflict,
@@ -170,7 +209,7 @@ func (s *Server) postMessage(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusAccepted, acceptedView{ID: accepted.ID, Status: string(accepted.Status)})
 }
 
-func (s *Server) newMessage(keyID, idem string, in *messageBody, to address.Address,
+func (s *Server) newMessage(id, keyID, idem string, in *messageBody, to address.Address,
 	entry *catalog.Entry,
 ) (*store.Message, error) {
 	data, err := json.Marshal(in.Data)
@@ -188,24 +227,29 @@ func (s *Server) newMessage(keyID, idem string, in *messageBody, to address.Addr
 	// The request hash covers everything that shapes the message, in a
 	// canonical form (json.Marshal sorts map keys), so a replay is
 	// recognised regardless of key order or whitespace.
+	// A sensitive payload enters the hash only as a keyed fingerprint, so
+	// the stored hash cannot be used to confirm a guessed payload.
+	var sensitive string
+	if len(in.Sensitive) > 0 {
+		sensitive = s.portal.Fingerprint(in.Sensitive)
+	}
 	canon, err := json.Marshal(struct {
-		Template string            `json:"template"`
-		To       recipient         `json:"to"`
-		Data     json.RawMessage   `json:"data"`
-		Category string            `json:"category"`
-		Headers  map[string]string `json:"headers"`
-	}{in.Template, recipient{Email: to.Email, Name: to.Name}, data, in.Category, headers})
+		Template  string            `json:"template"`
+		To        recipient         `json:"to"`
+		Data      json.RawMessage   `json:"data"`
+		Category  string            `json:"category"`
+		Headers   map[string]string `json:"headers"`
+		Sensitive string            `json:"sensitive,omitempty"`
+		Portal    *portalOptions    `json:"portal,omitempty"`
+	}{in.Template, recipient{Email: to.Email, Name: to.Name}, data, in.Category, headers, sensitive,
+		portalFingerprint(s.portal, in.Portal)})
 	if err != nil {
 		return nil, err
 	}
 	sum := sha256.Sum256(canon)
 
-	id, err := uuid.NewV7()
-	if err != nil {
-		return nil, err
-	}
 	return &store.Message{
-		ID:              id.String(),
+		ID:              id,
 		APIKeyID:        keyID,
 		IdempotencyKey:  idem,
 		RequestHash:     sum[:],
@@ -220,6 +264,78 @@ func (s *Server) newMessage(keyID, idem string, in *messageBody, to address.Addr
 		Status:          store.StatusQueued,
 		CreatedAt:       time.Now().UTC(),
 	}, nil
+}
+
+func portalFingerprint(p *portal.Service, o *portalOptions) *portalOptions {
+	if o == nil || o.Knowledge == nil || p == nil {
+		return o
+	}
+	c := *o
+	c.Knowledge = &portal.Knowledge{Kind: o.Knowledge.Kind, Answer: p.Fingerprint([]byte(o.Knowledge.Answer))}
+	return &c
+}
+
+// checkSensitive validates the sensitive payload and portal options and
+// returns the link's lifetime.
+func (s *Server) checkSensitive(in *messageBody, entry *catalog.Entry) (time.Duration, []FieldProblem) {
+	var probs []FieldProblem
+	if _, ok := in.Data[outbound.PortalVariable]; ok {
+		probs = append(probs, FieldProblem{Pointer: "/data/" + outbound.PortalVariable,
+			Detail: "is filled in by the gateway; leave it out"})
+	}
+	showsLink := false
+	if entry != nil {
+		_, showsLink = entry.Template.Variables[outbound.PortalVariable]
+	}
+	raw := bytes.TrimSpace(in.Sensitive)
+	has := len(raw) > 0 && string(raw) != "null"
+	if !has {
+		in.Sensitive = nil
+		if in.Portal != nil {
+			probs = append(probs, FieldProblem{Pointer: "/portal", Detail: "is only used with a sensitive payload"})
+		}
+		if showsLink {
+			probs = append(probs, FieldProblem{Pointer: "/sensitive",
+				Detail: "is required: this template links to the portal"})
+		}
+		return 0, probs
+	}
+	switch {
+	case s.portal == nil:
+		return 0, append(probs, FieldProblem{Pointer: "/sensitive",
+			Detail: "sensitive payloads are not enabled on this gateway (no master key or public URL)"})
+	case raw[0] != '{':
+		probs = append(probs, FieldProblem{Pointer: "/sensitive", Detail: "must be a JSON object"})
+	case len(raw) > portal.MaxPayloadBytes:
+		probs = append(probs, FieldProblem{Pointer: "/sensitive",
+			Detail: fmt.Sprintf("may be at most %d bytes", portal.MaxPayloadBytes)})
+	}
+	if entry != nil && !showsLink {
+		probs = append(probs, FieldProblem{Pointer: "/template",
+			Detail: "does not show the portal link ({{." + outbound.PortalVariable + "}}), " +
+				"so the recipient could not reach the sensitive content"})
+	}
+	var ttl time.Duration
+	if o := in.Portal; o != nil {
+		if o.ExpiresIn != "" {
+			d, err := time.ParseDuration(o.ExpiresIn)
+			if err != nil || d < portal.MinLinkTTL || d > portal.MaxLinkTTL {
+				probs = append(probs, FieldProblem{Pointer: "/portal/expires_in",
+					Detail: "must be a duration from 10m to 720h, such as 72h"})
+			}
+			ttl = d
+		}
+		if k := o.Knowledge; k != nil {
+			if k.Kind != "dob" && k.Kind != "zip" {
+				probs = append(probs, FieldProblem{Pointer: "/portal/knowledge/type", Detail: "must be dob or zip"})
+			}
+			if strings.TrimSpace(k.Answer) == "" || len(k.Answer) > 64 || strings.ContainsFunc(k.Answer, isControl) {
+				probs = append(probs, FieldProblem{Pointer: "/portal/knowledge/answer",
+					Detail: "must be 1 to 64 characters on one line"})
+			}
+		}
+	}
+	return ttl, probs
 }
 
 // parseRecipient reads "to" as an address string or {"email","name"}.

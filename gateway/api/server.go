@@ -11,6 +11,7 @@ import (
 	"github.com/sealpost/sealpost/gateway/address"
 	"github.com/sealpost/sealpost/gateway/apikey"
 	"github.com/sealpost/sealpost/gateway/catalog"
+	"github.com/sealpost/sealpost/gateway/portal"
 	"github.com/sealpost/sealpost/gateway/store"
 	"github.com/sealpost/sealpost/queue"
 )
@@ -30,6 +31,8 @@ type Config struct {
 	// Check, when set, builds an accepted message once before it is
 	// stored, so that nothing is accepted that could not be sent.
 	Check func(ctx context.Context, m *store.Message) error
+	// Portal, when set, accepts sensitive payloads behind portal links.
+	Portal *portal.Service
 }
 
 // Server is the HTTP API.
@@ -43,6 +46,7 @@ type Server struct {
 	logger  *slog.Logger
 	mux     *http.ServeMux
 	check   func(ctx context.Context, m *store.Message) error
+	portal  *portal.Service
 }
 
 // New builds the API server.
@@ -50,6 +54,7 @@ func New(cfg Config) *Server {
 	s := &Server{
 		db: cfg.DB, queue: cfg.Queue, catalog: cfg.Catalog, auth: cfg.Auth, from: cfg.From,
 		limit: cfg.MaxRequestBytes, logger: cfg.Logger, mux: http.NewServeMux(), check: cfg.Check,
+		portal: cfg.Portal,
 	}
 	if s.limit == 0 {
 		s.limit = DefaultMaxRequestBytes
@@ -68,6 +73,9 @@ func New(cfg Config) *Server {
 	s.handle("GET /v1/keys", s.listKeys, apikey.Admin)
 	s.handle("DELETE /v1/keys/{id}", s.revokeKey, apikey.Admin)
 	s.mux.HandleFunc("GET /healthz", s.healthz)
+	if s.portal != nil {
+		s.mux.Handle("/p/", s.portal.Handler())
+	}
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, notFound("no such endpoint"))
 	})

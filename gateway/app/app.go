@@ -27,6 +27,7 @@ import (
 	"github.com/sealpost/sealpost/gateway/config"
 	"github.com/sealpost/sealpost/gateway/delivery"
 	"github.com/sealpost/sealpost/gateway/outbound"
+	"github.com/sealpost/sealpost/gateway/portal"
 	"github.com/sealpost/sealpost/gateway/store"
 	"github.com/sealpost/sealpost/queue"
 )
@@ -62,6 +63,8 @@ type App struct {
 	captureAddr string
 	keys        *dkim.Keystore
 	from        address.Address
+	portal      *portal.Service
+	catalog     *catalog.Catalog
 }
 
 // New builds the gateway and binds its listeners, but does not start
@@ -134,11 +137,20 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 
 	cat := catalog.New(a.db)
 	out := outbound.New(cat, a.relay, signer, a.from, a.logger.With("component", "outbound"))
-	a.queue, err = queue.New(a.db, out, queue.Config{
+	a.portal, err = a.setupPortal(ctx, cat, opts.Dev)
+	if err != nil {
+		return nil, err
+	}
+	qcfg := queue.Config{
 		Workers:     cfg.Workers,
 		MaxAttempts: cfg.MaxAttempts,
 		Logger:      a.logger.With("component", "queue"),
-	})
+	}
+	if a.portal != nil {
+		out.SetPortal(a.portal.URL)
+		qcfg.Purge = a.portal.Purge
+	}
+	a.queue, err = queue.New(a.db, out, qcfg)
 	if err != nil {
 		return nil, err
 	}
@@ -146,7 +158,7 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 	a.api = api.New(api.Config{
 		DB: a.db, Queue: a.queue, Catalog: cat, Auth: apikey.NewAuthenticator(a.db),
 		From: a.from, MaxRequestBytes: cfg.MaxRequestBytes, Logger: a.logger.With("component", "api"),
-		Check: out.Check,
+		Check: out.Check, Portal: a.portal,
 	})
 	if opts.Dev {
 		if err := a.devSetup(ctx, cat); err != nil {
@@ -157,6 +169,9 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 	a.listener, err = net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
 		return nil, fmt.Errorf("http listen: %w", err)
+	}
+	if a.portal != nil && cfg.PublicURL == "" && opts.Dev {
+		a.portal.SetBaseURL("http://" + a.listener.Addr().String())
 	}
 	a.http = &http.Server{
 		Handler:           a.api,

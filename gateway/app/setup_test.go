@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -34,11 +35,14 @@ type bundle struct {
 	db      *store.DB
 	dkimKey *dkim.Key
 	stop    func()
+	dataDir string
 }
 
 type setupOpts struct {
 	sink   smtptest.Options
 	config map[string]string
+	// logs, when set, receives the gateway's log at debug level.
+	logs io.Writer
 }
 
 func setup(t *testing.T, d migrations.Dialect, o setupOpts) *bundle {
@@ -96,7 +100,11 @@ func setup(t *testing.T, d migrations.Dialect, o setupOpts) *bundle {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := app.New(ctx, app.Options{Config: cfg, Out: io.Discard})
+	var logger *slog.Logger
+	if o.logs != nil {
+		logger = slog.New(slog.NewJSONHandler(o.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	a, err := app.New(ctx, app.Options{Config: cfg, Out: io.Discard, Logger: logger})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,7 +133,7 @@ func setup(t *testing.T, d migrations.Dialect, o setupOpts) *bundle {
 		t.Fatal(err)
 	}
 	return &bundle{base: "http://" + a.HTTPAddr(), admin: admin, sender: sender, sink: sink, db: db,
-		dkimKey: key, stop: stop}
+		dkimKey: key, stop: stop, dataDir: dataDir}
 }
 
 type response struct {

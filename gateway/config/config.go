@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"net"
 	"net/mail"
+	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
@@ -23,27 +24,30 @@ import (
 
 // Config is the gateway's resolved configuration.
 type Config struct {
-	DataDir         string
-	DatabaseURL     string
-	HTTPAddr        string
-	HTTPTLSCertFile string
-	HTTPTLSKeyFile  string
-	From            string
-	RelayHost       string
-	RelayPort       int
-	RelayTLS        string
-	RelayCAFile     string
-	RelayUsername   string
-	RelayPassword   string
-	RelayHelo       string
-	RelayMaxConns   int
-	DKIMDir         string
-	Workers         int
-	MaxAttempts     int
-	MaxRequestBytes int64
-	ShutdownTimeout time.Duration
-	LogLevel        string
-	LogFormat       string
+	DataDir          string
+	DatabaseURL      string
+	HTTPAddr         string
+	HTTPTLSCertFile  string
+	HTTPTLSKeyFile   string
+	From             string
+	RelayHost        string
+	RelayPort        int
+	RelayTLS         string
+	RelayCAFile      string
+	RelayUsername    string
+	RelayPassword    string
+	RelayHelo        string
+	RelayMaxConns    int
+	DKIMDir          string
+	Workers          int
+	MaxAttempts      int
+	MaxRequestBytes  int64
+	ShutdownTimeout  time.Duration
+	LogLevel         string
+	LogFormat        string
+	MasterKeyFile    string
+	PortalSecretFile string
+	PublicURL        string
 }
 
 // Option is one declared setting.
@@ -119,6 +123,15 @@ var Options = []Option{
 	{Env: "SEALPOST_SHUTDOWN_TIMEOUT", Default: "30s",
 		Help: "how long a stopping gateway lets in-flight deliveries finish before releasing them for retry",
 		set:  func(c *Config, v string) error { return setDuration(&c.ShutdownTimeout, v) }},
+	{Env: "SEALPOST_MASTER_KEY_FILE", Default: "",
+		Help: "master key file that wraps sensitive payloads' data keys; unset means <data dir>/master-key (dev creates it)",
+		set:  func(c *Config, v string) error { c.MasterKeyFile = v; return nil }},
+	{Env: "SEALPOST_PORTAL_SECRET_FILE", Default: "",
+		Help: "secret that derives portal link tokens and keys one-time codes; unset means <data dir>/portal-secret",
+		set:  func(c *Config, v string) error { c.PortalSecretFile = v; return nil }},
+	{Env: "SEALPOST_PUBLIC_URL", Default: "",
+		Help: "public https:// base URL of the portal (links in emails); dev uses its own HTTP address",
+		set:  setPublicURL},
 	{Env: "SEALPOST_LOG_LEVEL", Default: "info",
 		Help: "debug, info, warn or error",
 		set:  func(c *Config, v string) error { c.LogLevel = v; return oneOf(v, "debug", "info", "warn", "error") }},
@@ -156,6 +169,12 @@ func Load(file string, overrides map[string]string) (*Config, error) {
 	}
 	if c.DKIMDir == "" {
 		c.DKIMDir = filepath.Join(c.DataDir, "dkim")
+	}
+	if c.MasterKeyFile == "" {
+		c.MasterKeyFile = filepath.Join(c.DataDir, "master-key")
+	}
+	if c.PortalSecretFile == "" {
+		c.PortalSecretFile = filepath.Join(c.DataDir, "portal-secret")
 	}
 	if (c.HTTPTLSCertFile == "") != (c.HTTPTLSKeyFile == "") {
 		return nil, errors.New("SEALPOST_HTTP_TLS_CERT_FILE and SEALPOST_HTTP_TLS_KEY_FILE go together")
@@ -258,6 +277,29 @@ func setFrom(c *Config, v string) error {
 		return errors.New("must be an address such as \"Shop <noreply@shop.example>\"")
 	}
 	return nil
+}
+
+func setPublicURL(c *Config, v string) error {
+	c.PublicURL = strings.TrimRight(v, "/")
+	if v == "" {
+		return nil
+	}
+	u, err := url.Parse(v)
+	if err != nil || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+		return errors.New("must be a base URL such as https://mail.shop.example")
+	}
+	if u.Scheme != "https" && !(u.Scheme == "http" && isLoopbackHost(u.Hostname())) {
+		return errors.New("must use https (http only for localhost)")
+	}
+	return nil
+}
+
+func isLoopbackHost(h string) bool {
+	if h == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
 }
 
 func setRelayTLS(c *Config, v string) error {

@@ -39,7 +39,16 @@ type Outbound struct {
 	from    address.Address
 	logger  *slog.Logger
 	now     func() time.Time
+	// portalURL gives a message's portal link; nil when the portal is off.
+	portalURL func(messageID string) string
 }
+
+// PortalVariable is the template variable the portal link is rendered into.
+const PortalVariable = "portal_url"
+
+// SetPortal makes templates that declare PortalVariable render each
+// message's portal link there.
+func (o *Outbound) SetPortal(url func(messageID string) string) { o.portalURL = url }
 
 // New returns an Outbound that sends as from, signing with signer.
 func New(c *catalog.Catalog, relay Relay, signer *dkim.Signer, from address.Address,
@@ -91,6 +100,12 @@ func (o *Outbound) compose(ctx context.Context, m *store.Message) ([]byte, error
 	var data map[string]any
 	if err := dec.Decode(&data); err != nil {
 		return nil, &buildError{reason: "stored data is not readable", cause: err}
+	}
+	if _, declared := entry.Template.Variables[PortalVariable]; declared && o.portalURL != nil {
+		if data == nil {
+			data = map[string]any{}
+		}
+		data[PortalVariable] = o.portalURL(m.ID)
 	}
 	rendered, err := entry.Compiled.Render(data)
 	if err != nil {

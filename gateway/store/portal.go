@@ -44,11 +44,14 @@ func (q queries) GetPayload(ctx context.Context, messageID string) (*Payload, er
 	return &p, nil
 }
 
-// PayloadKey is a payload's wrapped data key, for re-wrapping.
+// PayloadKey is a payload's wrapped data key with its sealed content, for
+// re-wrapping (which never decrypts the content).
 type PayloadKey struct {
 	MessageID  string
 	KeyID      string
 	WrappedKey []byte
+	Nonce      []byte
+	Ciphertext []byte
 }
 
 // ListPayloadKeysNotUnder returns up to limit payload keys wrapped under a
@@ -62,7 +65,7 @@ func (q queries) ListPayloadKeysNotUnder(ctx context.Context, keyID string, limi
 	var out []PayloadKey
 	for rs.Next() {
 		var k PayloadKey
-		if err := rs.Scan(&k.MessageID, &k.KeyID, &k.WrappedKey); err != nil {
+		if err := rs.Scan(&k.MessageID, &k.KeyID, &k.WrappedKey, &k.Nonce, &k.Ciphertext); err != nil {
 			return nil, fmt.Errorf("list payload keys: %w", err)
 		}
 		out = append(out, k)
@@ -195,19 +198,32 @@ func (q queries) InsertPortalSession(ctx context.Context, sessionHash []byte, me
 }
 
 // TouchPortalSession returns the message of a live session (seen within
-// idle, before its absolute expiry) and marks it seen; ErrNotFound otherwise.
+// idle, before its absolute expiry) and whether its one view was used, and
+// marks it seen; ErrNotFound otherwise.
 func (q queries) TouchPortalSession(ctx context.Context, sessionHash []byte, now time.Time,
 	idle time.Duration,
-) (string, error) {
+) (string, bool, error) {
 	var id string
-	err := q.ex.queryRow(ctx, q.sql("TouchPortalSession"), sessionHash, now.UTC(), now.Add(-idle).UTC()).Scan(&id)
+	var viewed sql.NullTime
+	err := q.ex.queryRow(ctx, q.sql("TouchPortalSession"), sessionHash, now.UTC(),
+		now.Add(-idle).UTC()).Scan(&id, &viewed)
 	if errors.Is(err, ErrNotFound) {
-		return "", ErrNotFound
+		return "", false, ErrNotFound
 	}
 	if err != nil {
-		return "", fmt.Errorf("touch portal session: %w", err)
+		return "", false, fmt.Errorf("touch portal session: %w", err)
 	}
-	return id, nil
+	return id, viewed.Valid, nil
+}
+
+// MarkPortalSessionViewed claims a session's single view; it reports false
+// when the view was already used.
+func (q queries) MarkPortalSessionViewed(ctx context.Context, sessionHash []byte, now time.Time) (bool, error) {
+	n, err := q.ex.exec(ctx, q.sql("MarkPortalSessionViewed"), sessionHash, now.UTC())
+	if err != nil {
+		return false, fmt.Errorf("mark portal session viewed: %w", err)
+	}
+	return n == 1, nil
 }
 
 // PortalEvent is one recorded portal action.

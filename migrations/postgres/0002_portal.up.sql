@@ -31,7 +31,8 @@ CREATE TABLE sealpost_portal_session (
     session_hash bytea PRIMARY KEY,
     message_id   text NOT NULL,
     last_seen_at timestamptz NOT NULL,
-    expires_at   timestamptz NOT NULL
+    expires_at   timestamptz NOT NULL,
+    viewed_at    timestamptz
 );
 
 -- Every portal view, code sent, failed verification and lock, in one place

@@ -31,7 +31,8 @@ CREATE TABLE sealpost_portal_session (
     session_hash BLOB PRIMARY KEY,
     message_id   text NOT NULL,
     last_seen_at TIMESTAMP NOT NULL,
-    expires_at   TIMESTAMP NOT NULL
+    expires_at   TIMESTAMP NOT NULL,
+    viewed_at    TIMESTAMP
 );
 
 -- Every portal view, code sent, failed verification and lock, in one place

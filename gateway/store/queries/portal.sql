@@ -8,7 +8,7 @@ FROM sealpost_payload
 WHERE message_id = $1;
 
 -- name: ListPayloadKeys
-SELECT message_id, key_id, wrapped_key
+SELECT message_id, key_id, wrapped_key, nonce, ciphertext
 FROM sealpost_payload
 WHERE key_id <> $1
 ORDER BY message_id
@@ -62,7 +62,12 @@ VALUES ($1, $2, $3, $4);
 -- its absolute end, and marks it seen.
 UPDATE sealpost_portal_session SET last_seen_at = $2
 WHERE session_hash = $1 AND last_seen_at > $3 AND expires_at > $2
-RETURNING message_id;
+RETURNING message_id, viewed_at;
+
+-- name: MarkPortalSessionViewed
+-- Claims the session's one view; a second view finds viewed_at set.
+UPDATE sealpost_portal_session SET viewed_at = $2
+WHERE session_hash = $1 AND viewed_at IS NULL;
 
 -- name: DeletePortalSessions
 DELETE FROM sealpost_portal_session WHERE expires_at <= $1 OR last_seen_at <= $2;

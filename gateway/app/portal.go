@@ -1,0 +1,122 @@
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/sealpost/sealpost/gateway/catalog"
+	"github.com/sealpost/sealpost/gateway/mime"
+	"github.com/sealpost/sealpost/gateway/portal"
+	"github.com/sealpost/sealpost/gateway/sealed"
+	"github.com/sealpost/sealpost/gateway/store"
+	"github.com/sealpost/sealpost/templates"
+)
+
+// codeTemplate is the one-time code email. It carries only the code.
+var codeTemplate = templates.Template{
+	Name:    portal.CodeTemplateName,
+	Subject: "Your verification code",
+	Text: "Your one-time code is {{.code}}.\n\nIt is valid for 10 minutes. If you did not ask " +
+		"for it, you can ignore this email.\n",
+	Variables: map[string]templates.Variable{"code": {Type: templates.TypeString, Required: true}},
+}
+
+// EnsureMasterKey creates the master key and portal secret files when they
+// do not exist yet.
+func EnsureMasterKey(masterKeyFile, secretFile string) error {
+	if _, err := os.Stat(masterKeyFile); errors.Is(err, os.ErrNotExist) {
+		if err := sealed.GenerateKeyringFile(masterKeyFile); err != nil {
+			return fmt.Errorf("create master key: %w", err)
+		}
+	}
+	_, err := portal.LoadOrCreateSecret(secretFile)
+	return err
+}
+
+// setupPortal enables sensitive payloads when a master key exists (dev
+// creates one). Without one, messages with a sensitive payload are refused.
+func (a *App) setupPortal(ctx context.Context, cat *catalog.Catalog, dev bool) (*portal.Service, error) {
+	cfg := a.cfg
+	a.catalog = cat
+	if dev {
+		if err := EnsureMasterKey(cfg.MasterKeyFile, cfg.PortalSecretFile); err != nil {
+			return nil, err
+		}
+	}
+	if _, err := os.Stat(cfg.MasterKeyFile); errors.Is(err, os.ErrNotExist) {
+		a.logger.Info("sensitive payloads disabled: no master key (run `sealpost keys init-master`)")
+		return nil, nil
+	}
+	kr, err := sealed.LoadKeyring(cfg.MasterKeyFile)
+	if err != nil {
+		return nil, fmt.Errorf("master key: %w", err)
+	}
+	if _, err := os.Stat(cfg.PortalSecretFile); errors.Is(err, os.ErrNotExist) {
+		return nil, errors.New("portal secret missing; run `sealpost keys init-master`")
+	}
+	secret, err := portal.LoadOrCreateSecret(cfg.PortalSecretFile)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.PublicURL == "" && !dev {
+		return nil, errors.New("SEALPOST_PUBLIC_URL is required with a master key: " +
+			"the https:// address recipients open portal links at")
+	}
+	p, err := portal.New(portal.Config{DB: a.db, KEK: kr, Secret: secret, BaseURL: cfg.PublicURL,
+		Logger: a.logger.With("component", "portal"), SendCode: a.sendPortalCode})
+	if err != nil {
+		return nil, err
+	}
+	if _, err := cat.Get(ctx, portal.CodeTemplateName, 0); errors.Is(err, catalog.ErrNotFound) {
+		t := codeTemplate
+		if _, err := cat.Save(ctx, &t, "sealpost"); err != nil {
+			return nil, fmt.Errorf("save the one-time code template: %w", err)
+		}
+	} else if err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// sendPortalCode queues the one-time code email to the recipient of the
+// message the link belongs to, through the same pipeline (DKIM, verified
+// TLS) as every message. The code sits in that message's data; it is of
+// no use without the link's token, which is never stored.
+func (a *App) sendPortalCode(ctx context.Context, linkMessageID, code string) error {
+	orig, err := a.db.GetMessage(ctx, linkMessageID)
+	if err != nil {
+		return err
+	}
+	entry, err := a.catalog.Get(ctx, portal.CodeTemplateName, 0)
+	if err != nil {
+		return err
+	}
+	id, err := uuid.NewV7()
+	if err != nil {
+		return err
+	}
+	data, err := json.Marshal(map[string]string{"code": code})
+	if err != nil {
+		return err
+	}
+	var nonce [16]byte
+	_, _ = rand.Read(nonce[:])
+	hash := sha256.Sum256(nonce[:])
+	now := time.Now().UTC()
+	_, _, err = a.queue.Accept(ctx, &store.Message{
+		ID: id.String(), APIKeyID: "portal", RequestHash: hash[:],
+		TemplateName: entry.Template.Name, TemplateVersion: entry.Template.Version,
+		Category: "transactional", Recipient: orig.Recipient, RecipientName: orig.RecipientName,
+		Data: string(data), Headers: "{}", RFCMessageID: mime.NewMessageID(a.from.Domain()),
+		Status: store.StatusQueued, CreatedAt: now,
+	})
+	return err
+}
