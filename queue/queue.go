@@ -86,6 +86,8 @@ type Config struct {
 	// Purge, when set, runs every PurgeInterval as a River periodic job
 	// (once per interval across replicas) to delete expired content.
 	Purge func(ctx context.Context) (int64, error)
+	// OnOutcome, when set, is told every attempt's outcome (for metrics).
+	OnOutcome func(Outcome)
 }
 
 // Queue accepts messages and runs their delivery jobs.

@@ -44,6 +44,9 @@ func (w *deliverWorker) Work(ctx context.Context, job *river.Job[DeliverArgs]) e
 		out.Status = store.StatusFailed
 		out.Reason = "gave up after the last retry: " + out.Reason
 	}
+	if q.cfg.OnOutcome != nil {
+		q.cfg.OnOutcome(out)
+	}
 	q.logger.LogAttrs(ctx, levelFor(out.Status), "delivery attempt",
 		slogMessage(m), attr("outcome", string(out.Status)), attr("attempt", job.Attempt),
 		attr("reply_code", out.ReplyCode), attr("enhanced_code", out.EnhancedCode),

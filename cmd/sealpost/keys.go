@@ -11,7 +11,8 @@ import (
 )
 
 func runKeys(ctx context.Context, e *env, args []string) error {
-	usage := "usage: sealpost keys create --name NAME --role ROLE[,ROLE] | list | revoke ID"
+	usage := "usage: sealpost keys create --name NAME --role ROLE[,ROLE] | list | revoke ID" +
+		" | init-master | rotate-master"
 	if len(args) == 0 {
 		fmt.Fprintln(e.stderr, usage)
 		return errUsage
@@ -37,6 +38,15 @@ func runKeys(ctx context.Context, e *env, args []string) error {
 			return fmt.Errorf("--name is required: a name for the key, e.g. the system that uses it")
 		}
 	case "list":
+	case "init-master", "rotate-master":
+		cfg, err := e.config(nil)
+		if err != nil {
+			return err
+		}
+		if verb == "init-master" {
+			return initMaster(e, cfg)
+		}
+		return rotateMaster(ctx, e, cfg)
 	case "revoke":
 		if fs.NArg() != 1 {
 			fmt.Fprintln(e.stderr, "usage: sealpost keys revoke ID")

@@ -10,6 +10,9 @@ import (
 	"testing"
 
 	"github.com/sealpost/sealpost/gateway/config"
+	"github.com/sealpost/sealpost/gateway/portal"
+	"github.com/sealpost/sealpost/gateway/sealed"
+	"github.com/sealpost/sealpost/gateway/store"
 	"github.com/sealpost/sealpost/gateway/store/storetest"
 )
 
@@ -127,5 +130,76 @@ func TestREADMEDocumentsEveryOption(t *testing.T) {
 		if !bytes.Contains(readme, []byte("`"+o.Env+"`")) {
 			t.Errorf("README does not document %s", o.Env)
 		}
+	}
+}
+
+func TestMasterKeyRotation(t *testing.T) {
+	for _, d := range storetest.Dialects {
+		t.Run(string(d), func(t *testing.T) {
+			ctx := context.Background()
+			databaseURL, dataDir := storetest.Location(t, d)
+			if dataDir == "" {
+				dataDir = t.TempDir()
+			}
+			env := map[string]string{"SEALPOST_DATABASE_URL": databaseURL}
+			dd := "--data-dir=" + dataDir
+			if code, _, stderr := sealpost(t, env, "migrate", "up", dd); code != 0 {
+				t.Fatal(stderr)
+			}
+			if code, out, stderr := sealpost(t, env, "keys", "init-master", dd); code != 0 || !strings.Contains(out, "master key") {
+				t.Fatalf("init-master: %s %s", out, stderr)
+			}
+			masterFile := filepath.Join(dataDir, "master-key")
+			kr, err := sealed.LoadKeyring(masterFile)
+			if err != nil {
+				t.Fatal(err)
+			}
+			oldID := kr.KeyID()
+			secret, err := portal.LoadOrCreateSecret(filepath.Join(dataDir, "portal-secret"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			db, err := store.Open(ctx, databaseURL, dataDir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			p, err := portal.New(portal.Config{DB: db, KEK: kr, Secret: secret})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, id := range []string{"m1", "m2", "m3"} {
+				prep, err := p.Prepare(ctx, id, []byte(`{"items":"secret `+id+`"}`), 0, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := db.InTx(ctx, func(tx *store.Tx) error { return prep.Store(ctx, tx) }); err != nil {
+					t.Fatal(err)
+				}
+			}
+			before, _ := db.GetPayload(ctx, "m2")
+
+			code, out, stderr := sealpost(t, env, "keys", "rotate-master", dd)
+			if code != 0 || !strings.Contains(out, "re-wrapped 3 payload keys") {
+				t.Fatalf("rotate-master: %s %s", out, stderr)
+			}
+			kr2, err := sealed.LoadKeyring(masterFile)
+			if err != nil || kr2.KeyID() == oldID {
+				t.Fatalf("keyring after rotation: %v, current %s", err, kr2.KeyID())
+			}
+			after, _ := db.GetPayload(ctx, "m2")
+			if after.KeyID != kr2.KeyID() || bytes.Equal(after.WrappedKey, before.WrappedKey) ||
+				!bytes.Equal(after.Ciphertext, before.Ciphertext) {
+				t.Fatalf("payload not re-wrapped (or its ciphertext changed): %s", after.KeyID)
+			}
+			plain, err := sealed.Open(ctx, kr2, "m2", &sealed.Sealed{KeyID: after.KeyID,
+				WrappedKey: after.WrappedKey, Nonce: after.Nonce, Ciphertext: after.Ciphertext})
+			if err != nil || string(plain) != `{"items":"secret m2"}` {
+				t.Fatalf("open after rotation: %q %v", plain, err)
+			}
+			if code, out, _ := sealpost(t, env, "keys", "rotate-master", dd); code != 0 || !strings.Contains(out, "re-wrapped 3") {
+				t.Fatalf("second rotation: %s", out)
+			}
+		})
 	}
 }

@@ -203,6 +203,7 @@ func (s *Server) postMessage(w http.ResponseWriter, r *http.Request) {
 	if replayed {
 		w.Header().Set("Idempotent-Replayed", "true")
 	} else {
+		s.metrics.Accepted(m.Category, len(in.Sensitive) > 0)
 		s.logger.Debug("message accepted", "message", accepted, "key_id", p.KeyID)
 	}
 	w.Header().Set("Location", "/v1/messages/"+accepted.ID)

@@ -11,6 +11,7 @@ import (
 	"github.com/sealpost/sealpost/gateway/address"
 	"github.com/sealpost/sealpost/gateway/apikey"
 	"github.com/sealpost/sealpost/gateway/catalog"
+	"github.com/sealpost/sealpost/gateway/metrics"
 	"github.com/sealpost/sealpost/gateway/portal"
 	"github.com/sealpost/sealpost/gateway/store"
 	"github.com/sealpost/sealpost/queue"
@@ -33,6 +34,9 @@ type Config struct {
 	Check func(ctx context.Context, m *store.Message) error
 	// Portal, when set, accepts sensitive payloads behind portal links.
 	Portal *portal.Service
+	// Metrics, when set, is served at /metrics to admin keys and fed by
+	// every request.
+	Metrics *metrics.Metrics
 }
 
 // Server is the HTTP API.
@@ -47,6 +51,7 @@ type Server struct {
 	mux     *http.ServeMux
 	check   func(ctx context.Context, m *store.Message) error
 	portal  *portal.Service
+	metrics *metrics.Metrics
 }
 
 // New builds the API server.
@@ -54,7 +59,7 @@ func New(cfg Config) *Server {
 	s := &Server{
 		db: cfg.DB, queue: cfg.Queue, catalog: cfg.Catalog, auth: cfg.Auth, from: cfg.From,
 		limit: cfg.MaxRequestBytes, logger: cfg.Logger, mux: http.NewServeMux(), check: cfg.Check,
-		portal: cfg.Portal,
+		portal: cfg.Portal, metrics: cfg.Metrics,
 	}
 	if s.limit == 0 {
 		s.limit = DefaultMaxRequestBytes
@@ -73,6 +78,9 @@ func New(cfg Config) *Server {
 	s.handle("GET /v1/keys", s.listKeys, apikey.Admin)
 	s.handle("DELETE /v1/keys/{id}", s.revokeKey, apikey.Admin)
 	s.mux.HandleFunc("GET /healthz", s.healthz)
+	if s.metrics != nil {
+		s.handle("GET /metrics", s.metrics.Handler().ServeHTTP, apikey.Admin)
+	}
 	if s.portal != nil {
 		s.mux.Handle("/p/", s.portal.Handler())
 	}
@@ -100,9 +108,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if rec.status >= 500 {
 			level = slog.LevelError
 		}
+		took := time.Since(start)
 		s.logger.LogAttrs(r.Context(), level, "request", slog.String("method", r.Method),
 			slog.String("route", routeOf(r)), slog.Int("status", rec.status),
-			slog.Duration("duration", time.Since(start)))
+			slog.Duration("duration", took))
+		s.metrics.Request(routeOf(r), rec.status, took)
 	}()
 	h := w.Header()
 	h.Set("X-Content-Type-Options", "nosniff")

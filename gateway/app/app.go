@@ -26,6 +26,7 @@ import (
 	"github.com/sealpost/sealpost/gateway/catalog"
 	"github.com/sealpost/sealpost/gateway/config"
 	"github.com/sealpost/sealpost/gateway/delivery"
+	"github.com/sealpost/sealpost/gateway/metrics"
 	"github.com/sealpost/sealpost/gateway/outbound"
 	"github.com/sealpost/sealpost/gateway/portal"
 	"github.com/sealpost/sealpost/gateway/store"
@@ -65,6 +66,7 @@ type App struct {
 	from        address.Address
 	portal      *portal.Service
 	catalog     *catalog.Catalog
+	metrics     *metrics.Metrics
 }
 
 // New builds the gateway and binds its listeners, but does not start
@@ -135,6 +137,7 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 		return nil, fmt.Errorf("relay: %w", err)
 	}
 
+	a.metrics = metrics.New()
 	cat := catalog.New(a.db)
 	out := outbound.New(cat, a.relay, signer, a.from, a.logger.With("component", "outbound"))
 	a.portal, err = a.setupPortal(ctx, cat, opts.Dev)
@@ -145,6 +148,7 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 		Workers:     cfg.Workers,
 		MaxAttempts: cfg.MaxAttempts,
 		Logger:      a.logger.With("component", "queue"),
+		OnOutcome:   func(o queue.Outcome) { a.metrics.Attempt(string(o.Status), o.ReplyCode) },
 	}
 	if a.portal != nil {
 		out.SetPortal(a.portal.URL)
@@ -158,7 +162,7 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 	a.api = api.New(api.Config{
 		DB: a.db, Queue: a.queue, Catalog: cat, Auth: apikey.NewAuthenticator(a.db),
 		From: a.from, MaxRequestBytes: cfg.MaxRequestBytes, Logger: a.logger.With("component", "api"),
-		Check: out.Check, Portal: a.portal,
+		Check: out.Check, Portal: a.portal, Metrics: a.metrics,
 	})
 	if opts.Dev {
 		if err := a.devSetup(ctx, cat); err != nil {

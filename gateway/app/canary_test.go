@@ -36,9 +36,9 @@ func (l *lockedBuffer) String() string {
 // canary placed in a sensitive payload, in a data value that is refused and
 // in a template that is refused must appear nowhere in clear afterwards —
 // not in any database row (River's job rows included), not in the database
-// files, not in any log line at debug level, not in any API or portal
-// response outside the verified view, and not in any message the relay
-// received.
+// files, not in any log line at debug level, not on the metrics page, not in
+// any API or portal response outside the verified view, and not in any
+// message the relay received.
 func TestCanaryNeverLeaks(t *testing.T) {
 	t.Parallel()
 	eachDB(t, func(t *testing.T, d migrations.Dialect) {
@@ -124,10 +124,19 @@ func TestCanaryNeverLeaks(t *testing.T) {
 		if logs.String() == "" {
 			t.Fatal("no log lines captured; the test would prove nothing")
 		}
+		metricsPage := b.do(t, "GET", "/metrics", b.admin, nil)
+		if metricsPage.status != 200 || !bytes.Contains(metricsPage.body, []byte("sealpost_messages_accepted_total")) ||
+			!bytes.Contains(metricsPage.body, []byte("sealpost_portal_events_total")) {
+			t.Fatalf("metrics page: %d", metricsPage.status)
+		}
+		if res := b.do(t, "GET", "/metrics", b.sender, nil); res.status != 403 {
+			t.Fatalf("metrics for a sender key: %d", res.status)
+		}
 
 		for where, text := range map[string]string{
 			"database rows": dump, "database files": files.String(), "logs": logs.String(),
 			"API and portal responses": responses.String(), "mail": mail.String(),
+			"metrics page": string(metricsPage.body),
 		} {
 			if strings.Contains(text, canary) {
 				t.Errorf("the canary appears in the %s", where)

@@ -71,7 +71,8 @@ func (a *App) setupPortal(ctx context.Context, cat *catalog.Catalog, dev bool) (
 			"the https:// address recipients open portal links at")
 	}
 	p, err := portal.New(portal.Config{DB: a.db, KEK: kr, Secret: secret, BaseURL: cfg.PublicURL,
-		Logger: a.logger.With("component", "portal"), SendCode: a.sendPortalCode})
+		Logger: a.logger.With("component", "portal"), SendCode: a.sendPortalCode,
+		OnEvent: a.metrics.Portal})
 	if err != nil {
 		return nil, err
 	}

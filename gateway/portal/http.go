@@ -183,7 +183,12 @@ func (s *Service) verify(w http.ResponseWriter, r *http.Request) {
 	good := l.CodeHash != nil && l.CodeExpiresAt != nil && now.Before(*l.CodeExpiresAt) &&
 		sealed.VerifyCode(s.secret, token, r.PostForm.Get("code"), l.CodeHash)
 	if good && l.KnowledgeHash != "" {
+		release, err := s.acquireSlow(ctx)
+		if err != nil {
+			return
+		}
 		match, err := sealed.VerifyKnowledge(l.KnowledgeHash, r.PostForm.Get("knowledge"))
+		release()
 		good = err == nil && match
 	}
 	if !good {

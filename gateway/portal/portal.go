@@ -65,7 +65,13 @@ type Service struct {
 	logger   *slog.Logger
 	now      func() time.Time
 	sendCode func(ctx context.Context, linkMessageID, code string) error
+	// slow bounds concurrent argon2id hashes, each of which holds ~46 MiB.
+	slow    chan struct{}
+	onEvent func(kind string)
 }
+
+// maxConcurrentKnowledgeHashes bounds the memory knowledge checks can take.
+const maxConcurrentKnowledgeHashes = 4
 
 // Config wires a Service.
 type Config struct {
@@ -77,6 +83,8 @@ type Config struct {
 	// SendCode mails a one-time code to the recipient of the message whose
 	// payload the link guards.
 	SendCode func(ctx context.Context, linkMessageID, code string) error
+	// OnEvent, when set, is told the kind of every portal event (metrics).
+	OnEvent func(kind string)
 }
 
 // New returns a Service.
@@ -92,7 +100,8 @@ func New(cfg Config) (*Service, error) {
 	}
 	return &Service{db: cfg.DB, kek: cfg.KEK, secret: cfg.Secret,
 		baseURL: strings.TrimRight(cfg.BaseURL, "/"), logger: cfg.Logger, now: time.Now,
-		sendCode: cfg.SendCode}, nil
+		sendCode: cfg.SendCode, slow: make(chan struct{}, maxConcurrentKnowledgeHashes),
+		onEvent: cfg.OnEvent}, nil
 }
 
 // SetBaseURL sets the public base of portal links (dev mode learns it once
@@ -169,13 +178,28 @@ func (s *Service) Prepare(ctx context.Context, messageID string, payload json.Ra
 			ExpiresAt: expires, CreatedAt: now},
 	}
 	if k != nil {
+		release, err := s.acquireSlow(ctx)
+		if err != nil {
+			return nil, err
+		}
 		h, err := sealed.HashKnowledge(k.Answer)
+		release()
 		if err != nil {
 			return nil, fmt.Errorf("hash knowledge check: %w", err)
 		}
 		p.link.KnowledgeKind, p.link.KnowledgeHash = k.Kind, h
 	}
 	return p, nil
+}
+
+// acquireSlow waits for a slot to run an argon2id hash.
+func (s *Service) acquireSlow(ctx context.Context) (func(), error) {
+	select {
+	case s.slow <- struct{}{}:
+		return func() { <-s.slow }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }
 
 // Store writes the prepared payload and link inside tx, the transaction
@@ -258,4 +282,7 @@ func (s *Service) record(ctx context.Context, messageID, kind, remote string) {
 		s.logger.Error("portal event not recorded", "kind", kind, "err", err)
 	}
 	s.logger.Info("portal event", "kind", kind, "message_id", messageID)
+	if s.onEvent != nil {
+		s.onEvent(kind)
+	}
 }
