@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/sealpost/sealpost/templates/phi"
 )
 
 // ValidateData checks message data against the declared variables. data
@@ -29,7 +31,11 @@ import (
 //   - a date that is neither YYYY-MM-DD nor RFC 3339;
 //   - a url that is not absolute https with a host (http is accepted only
 //     for localhost and loopback addresses), has user information, holds
-//     spaces or backslashes, or is longer than MaxURLLength.
+//     spaces or backslashes, or is longer than MaxURLLength;
+//   - a string or url value of a variable that is not sensitive in which
+//     the PHI linter finds something; the detail names the rule. Values of
+//     sensitive variables are checked for type and length only, and are
+//     never rendered.
 //
 // When every field is valid the template is rendered once with the data, so
 // accepted data always renders; a failure is reported against the part. If
@@ -90,9 +96,34 @@ func (c *Compiled) checkData(ps *problems, data map[string]any) {
 		default:
 			if d := checkValue(decl, v); d != "" {
 				ps.add(field, d)
+			} else if p, ok := lintValue(decl, v); ok {
+				p.Field = field
+				ps.addProblem(p)
 			}
 		}
 	}
+}
+
+// lintValue lints a valid string or url value of a variable that is not
+// sensitive. Sensitive values are not linted: they go to the encrypted
+// portal and are never rendered. The problem names the rule, never the
+// value.
+func lintValue(decl Variable, v any) (Problem, bool) {
+	if decl.class() == ClassSensitive || decl.Type != TypeString && decl.Type != TypeURL {
+		return Problem{}, false
+	}
+	s, _ := v.(string)
+	f, ok := phi.Default().ScanFirst(s)
+	if !ok {
+		return Problem{}, false
+	}
+
+	what := "health information"
+	if f.Category == phi.CategoryIdentifier {
+		what = "a health identifier"
+	}
+	return Problem{Rule: f.Rule,
+		Detail: "looks like " + what + " (rule " + f.Rule + ")"}, true
 }
 
 // checkValue returns what is wrong with v, or "".

@@ -6,10 +6,12 @@
 //   - validates a template when it is saved ([Template.Validate]): every part
 //     parses, every variable it uses is declared, only the small set of
 //     functions below is called, and sizes stay within the limits named in
-//     this package;
+//     this package; the static text is linted for health information with
+//     package phi, and variable classes are enforced (see below);
 //   - validates message data against the declared variables
 //     ([Template.ValidateData]), so that a line break can never reach a
-//     header and a value never exceeds its declared length;
+//     header, a value never exceeds its declared length, and a value that
+//     looks like health information is refused;
 //   - renders the subject and text body with text/template and the HTML body
 //     with html/template ([Template.Render]);
 //   - sanitises rendered HTML with one bluemonday policy ([SanitizeHTML]).
@@ -31,6 +33,25 @@
 // compare it with a quoted string). A variable that is declared but not
 // provided renders as the empty string (false for a boolean), so it can be
 // tested with {{if .name}}.
+//
+// # Health information
+//
+// A template cannot carry health information into mail. Each variable has
+// a class: safe (the default), identifier (such as a first name) or
+// sensitive. Only safe variables may appear in the subject; sensitive ones
+// may appear in no part and are never rendered, because their values
+// belong in the encrypted portal. A variable whose name suggests health
+// information (diagnosis, medication, dob, mrn, member_id and the like; see
+// [phi.NameImpliesPHI]) must be declared sensitive.
+//
+// On save the static text of every part is linted: the text between
+// actions in the subject and text body, and in the HTML body the visible
+// text and attribute values (href, alt, title and the rest), not tag or
+// attribute names, comments, scripts or styles. Every finding is a
+// [Problem] naming the rule and the line and column in the part's source,
+// never the text. A transactional template (the default category) whose
+// text reads like marketing is refused too; [LintFile] runs the same
+// checks on a template file.
 //
 // # HTML policy
 //

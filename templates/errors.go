@@ -26,10 +26,16 @@ var (
 )
 
 // Problem describes one invalid field without echoing its value. Field is a
-// JSON pointer such as "/data/order_number" or "/subject".
+// JSON pointer such as "/data/order_number" or "/subject". Rule names the
+// policy rule that was broken, when there is one (such as "medication" or
+// "sensitive-in-part"); Line and Column give a position in the source of
+// the part named by Field, 1-based, with the column counted in characters.
 type Problem struct {
 	Field  string `json:"field"`
 	Detail string `json:"detail"`
+	Rule   string `json:"rule,omitempty"`
+	Line   int    `json:"line,omitempty"`
+	Column int    `json:"column,omitempty"`
 }
 
 // ValidationError lists every problem found in a template or in message

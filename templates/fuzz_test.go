@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // fuzzTemplate uses every variable type in every part.
@@ -90,6 +91,8 @@ func FuzzValidate(f *testing.F) {
 	f.Add("{{if .shipped}}x{{end}}", "{{with .due}}{{.}}{{end}}", `<a href="{{.tracking_url}}">`)
 	f.Add("{{range 9}}{{end}}", `{{define "a"}}{{end}}`, `{{template "a"}}`)
 	f.Add("{{.a.b}}", "{{$x := .note}}{{$x}}", "<script>{{.first_name}}</script>")
+	f.Add("Your insulin", "DOB: {{.due}}\nE11.9", `<img alt="Ozempic &amp; pen" src=x>`)
+	f.Add("MRN:", "<p title='Member ID: {{.note}}'>", "<a href=hiv-test>&#x27;s</a>")
 
 	data := baseData()
 	f.Fuzz(func(t *testing.T, subject, text, html string) {
@@ -97,6 +100,7 @@ func FuzzValidate(f *testing.F) {
 			t.Subject, t.Text, t.HTML = subject, text, html
 		})
 		if err := tmpl.Validate(); err != nil {
+			checkPositions(t, tmpl, err)
 			return
 		}
 		r, err := tmpl.Render(data)
@@ -108,4 +112,25 @@ func FuzzValidate(f *testing.F) {
 		}
 		checkSanitised(t, html, r.HTML)
 	})
+}
+
+// checkPositions fails if a problem points outside its part's source.
+func checkPositions(t *testing.T, tmpl *Template, err error) {
+	t.Helper()
+
+	parts := map[string]string{"/subject": tmpl.Subject, "/text": tmpl.Text, "/html": tmpl.HTML}
+	for _, p := range problemsOf(t, err) {
+		if p.Line == 0 {
+			continue
+		}
+		src, ok := parts[p.Field]
+		if !ok {
+			t.Fatalf("problem %+v has a position but no part", p)
+		}
+		lines := strings.Split(src, "\n")
+		if p.Line > len(lines) || p.Column < 1 ||
+			p.Column > utf8.RuneCountInString(lines[p.Line-1]) {
+			t.Fatalf("problem %+v points outside the part", p)
+		}
+	}
 }

@@ -116,11 +116,17 @@ func (c *Compiled) render(data map[string]any) (*Rendered, error) {
 
 // renderData maps every declared variable to the value a template sees: a
 // missing one to "" (false for a boolean) so that {{if .name}} works under
-// missingkey=error, and numbers to their decimal text.
+// missingkey=error, and numbers to their decimal text. A sensitive variable
+// is always treated as missing: its value never reaches a part, even if a
+// template that uses it were to get past validation.
 func (c *Compiled) renderData(data map[string]any) map[string]any {
 	d := make(map[string]any, len(c.vars))
 	for name, decl := range c.vars {
-		switch v := data[name].(type) {
+		v := data[name]
+		if decl.class() == ClassSensitive {
+			v = nil
+		}
+		switch v := v.(type) {
 		case nil:
 			if decl.Type == TypeBoolean {
 				d[name] = false
@@ -254,6 +260,7 @@ func (t *Template) fingerprint() [sha256.Size]byte {
 	str(t.Subject)
 	str(t.Text)
 	str(t.HTML)
+	str(t.Category)
 	num(int64(len(t.Variables)))
 	for _, name := range slices.Sorted(maps.Keys(t.Variables)) {
 		v := t.Variables[name]
@@ -262,6 +269,7 @@ func (t *Template) fingerprint() [sha256.Size]byte {
 		flag(v.Required)
 		flag(v.Multiline)
 		num(int64(v.MaxLength))
+		str(string(v.Class))
 	}
 
 	var sum [sha256.Size]byte

@@ -19,6 +19,33 @@ const (
 	TypeURL     VarType = "url"
 )
 
+// VarClass says how much a variable's value may reveal and so where it may
+// go.
+type VarClass string
+
+// Variable classes. The empty class is ClassSafe.
+const (
+	// ClassSafe values carry nothing about a person's health: an order
+	// number, a shop name, a tracking link. Only safe variables may be used
+	// in the subject.
+	ClassSafe VarClass = "safe"
+
+	// ClassIdentifier values identify a person without health information,
+	// such as a first name. They may be used in the text and HTML bodies.
+	ClassIdentifier VarClass = "identifier"
+
+	// ClassSensitive values may be health information. They are never
+	// rendered into mail (they belong in the encrypted portal) and are not
+	// linted; a template may declare them but not use them in any part.
+	ClassSensitive VarClass = "sensitive"
+)
+
+// Template categories. Marketing mail needs the recipient's consent.
+const (
+	CategoryTransactional = "transactional"
+	CategoryMarketing     = "marketing"
+)
+
 // Limits on templates and data. Sources are measured in octets, variable
 // values in runes (Unicode code points).
 const (
@@ -78,6 +105,17 @@ type Variable struct {
 	// MaxLength limits a string variable, in runes. Zero means
 	// DefaultMaxLength, or DefaultMultilineMaxLength when Multiline is set.
 	MaxLength int `json:"max_length,omitempty"`
+
+	// Class is safe (the default when empty), identifier or sensitive.
+	Class VarClass `json:"class,omitempty"`
+}
+
+// class returns the effective class of v.
+func (v Variable) class() VarClass {
+	if v.Class == "" {
+		return ClassSafe
+	}
+	return v.Class
 }
 
 // maxLength returns the effective length limit of a string variable.
@@ -101,6 +139,10 @@ type Template struct {
 	Text      string              `json:"text"`
 	HTML      string              `json:"html,omitempty"`
 	Variables map[string]Variable `json:"variables"`
+
+	// Category is transactional (the default when empty) or marketing. A
+	// transactional template may not read like marketing.
+	Category string `json:"category,omitempty"`
 }
 
 // LogValue logs a template by name and version, never its content.
@@ -174,6 +216,15 @@ func (ps *problems) add(field, detail string) {
 		return
 	}
 	ps.list = append(ps.list, Problem{Field: field, Detail: detail})
+}
+
+// addProblem adds p, which may carry a rule and a source position.
+func (ps *problems) addProblem(p Problem) {
+	if len(ps.list) >= MaxProblems {
+		ps.truncated = true
+		return
+	}
+	ps.list = append(ps.list, p)
 }
 
 func (ps *problems) addf(field, format string, args ...any) {

@@ -2,12 +2,15 @@ package templates
 
 import (
 	"errors"
+	"fmt"
 	htmltemplate "html/template"
 	"io"
 	"strings"
 	texttemplate "text/template"
 	"text/template/parse"
 	"unicode/utf8"
+
+	"github.com/sealpost/sealpost/templates/phi"
 )
 
 // Part names. Each is the name of the parsed template and, behind a slash,
@@ -40,7 +43,15 @@ var allowedFuncs = map[string]bool{
 //     the subject source holds no line break and uses no multiline variable;
 //   - every part parses, uses only declared variables and the functions
 //     and, or, not, eq and ne, and no range, template, define or block;
-//   - the HTML part can be escaped by html/template.
+//   - the HTML part can be escaped by html/template;
+//   - each variable's class is safe, identifier or sensitive, and a
+//     variable whose name suggests health information is sensitive;
+//   - the subject uses only safe variables and no part uses a sensitive
+//     one;
+//   - the static text of every part holds no finding of the PHI linter
+//     (problems carry the rule, line and column);
+//   - the category is transactional or marketing, and a transactional
+//     template does not read like marketing.
 //
 // A variable that is declared but unused is fine.
 func (t *Template) Validate() error {
@@ -58,15 +69,19 @@ func (t *Template) compile() (*Compiled, error) {
 	}
 	checkVariables(&ps, t.Variables)
 
+	checkCategory(&ps, t.Category)
+
+	var static []staticText
 	if checkSource(&ps, partSubject, t.Subject, MaxSubjectSource, true) {
-		checkTree(&ps, partSubject, t.Subject, t.Variables)
+		static = append(static, checkTree(&ps, partSubject, t.Subject, t.Variables))
 	}
 	if checkSource(&ps, partText, t.Text, MaxBodySource, true) {
-		checkTree(&ps, partText, t.Text, t.Variables)
+		static = append(static, checkTree(&ps, partText, t.Text, t.Variables))
 	}
 	if t.HTML != "" && checkSource(&ps, partHTML, t.HTML, MaxBodySource, false) {
-		checkTree(&ps, partHTML, t.HTML, t.Variables)
+		static = append(static, checkTree(&ps, partHTML, t.HTML, t.Variables))
 	}
+	lintStatic(&ps, static, t.Category)
 	if !ps.empty() {
 		return nil, ps.err()
 	}
@@ -105,6 +120,35 @@ func checkVariables(ps *problems, vars map[string]Variable) {
 		if v.MaxLength < 0 || v.MaxLength > MaxMaxLength {
 			ps.addf(field+"/max_length", "must be between 0 and %d", MaxMaxLength)
 		}
+		checkClass(ps, name, v)
+	}
+}
+
+// checkClass checks the class of one variable: it must be known, and a
+// variable whose name suggests health information must be sensitive.
+func checkClass(ps *problems, name string, v Variable) {
+	field := "/variables/" + name + "/class"
+
+	switch v.class() {
+	case ClassSafe, ClassIdentifier, ClassSensitive:
+	default:
+		ps.addProblem(Problem{Field: field, Rule: RuleUnknownClass,
+			Detail: "must be one of safe, identifier, sensitive"})
+		return
+	}
+	if rule, ok := phi.NameImpliesPHI(name); ok && v.class() != ClassSensitive {
+		ps.addProblem(Problem{Field: field, Rule: RulePHIVariableName,
+			Detail: "must be sensitive: the name suggests health information (" +
+				rule + ")"})
+	}
+}
+
+func checkCategory(ps *problems, category string) {
+	switch category {
+	case "", CategoryTransactional, CategoryMarketing:
+	default:
+		ps.addProblem(Problem{Field: "/category", Rule: RuleUnknownCategory,
+			Detail: "must be transactional or marketing"})
 	}
 }
 
@@ -141,23 +185,28 @@ func checkSource(ps *problems, part, src string, limit int, required bool) bool 
 	return true
 }
 
-// checkTree parses one part and checks what it uses.
-func checkTree(ps *problems, part, src string, vars map[string]Variable) {
+// checkTree parses one part and checks what it uses. It returns the static
+// text of the part for linting; when the part does not parse, the whole
+// source is linted as text.
+func checkTree(ps *problems, part, src string, vars map[string]Variable) staticText {
 	field := "/" + part
+	whole := staticText{part: part, src: src, spans: []span{{0, len(src)}}}
 
 	tree := parse.New(part)
 	tree.Mode = parse.SkipFuncCheck
 	set := make(map[string]*parse.Tree)
 	if _, err := tree.Parse(src, "", "", set); err != nil {
 		ps.add(field, "does not parse: "+strings.TrimPrefix(err.Error(), "template: "))
-		return
+		return whole
 	}
 	if len(set) > 1 {
 		ps.add(field, "may not use define or block")
 	}
 
-	w := walker{ps: ps, field: field, part: part, vars: vars, seen: map[string]bool{}}
+	w := walker{ps: ps, field: field, part: part, src: src, vars: vars,
+		seen: map[string]bool{}}
 	w.walk(tree.Root, true)
+	return staticText{part: part, src: src, spans: w.texts}
 }
 
 // walker visits a parse tree and reports undeclared variables and
@@ -166,8 +215,10 @@ type walker struct {
 	ps    *problems
 	field string
 	part  string
+	src   string
 	vars  map[string]Variable
 	seen  map[string]bool
+	texts []span // the text nodes, in source order
 }
 
 // walk visits n. atData reports whether dot is the data map there: inside a
@@ -182,7 +233,9 @@ func (w *walker) walk(n parse.Node, atData bool) {
 		for _, c := range n.Nodes {
 			w.walk(c, atData)
 		}
-	case *parse.TextNode, *parse.CommentNode:
+	case *parse.TextNode:
+		w.text(n)
+	case *parse.CommentNode:
 	case *parse.ActionNode:
 		w.pipe(n.Pipe, atData)
 	case *parse.IfNode:
@@ -258,6 +311,13 @@ func (w *walker) arg(n parse.Node, atData bool) {
 		} else if w.part == partSubject && strings.ContainsRune(n.Text, '\t') {
 			w.once("string-control", "has a quoted constant that contains a tab")
 		}
+		// A constant is rendered like static text, so it is linted too.
+		if f, found := phi.Default().ScanFirst(n.Text); found {
+			pos := min(max(int(n.Pos), 0), len(w.src))
+			line, col := position(w.src, pos)
+			w.ps.addProblem(Problem{Field: w.field, Rule: f.Rule, Line: line, Column: col,
+				Detail: fmt.Sprintf(findingDetail, f.Reason, f.Rule, line, col)})
+		}
 	case *parse.NumberNode, *parse.BoolNode, *parse.NilNode:
 	default:
 		w.once("construct", "uses an unsupported construct")
@@ -276,8 +336,30 @@ func (w *walker) use(path []string) {
 	switch {
 	case !ok:
 		w.once("undeclared:"+name, "uses undeclared variable "+quote(name))
+		return
 	case w.part == partSubject && v.Multiline:
 		w.once("multiline:"+name, "uses multiline variable "+quote(name))
+	}
+
+	switch {
+	case v.class() == ClassSensitive:
+		w.onceRule("sensitive:"+name, RuleSensitiveInPart, "uses sensitive variable "+
+			quote(name)+"; sensitive values are never rendered into mail")
+	case w.part == partSubject && v.class() != ClassSafe:
+		w.onceRule("class:"+name, RuleClassInSubject, "uses variable "+quote(name)+
+			", which is not safe; the subject may use only safe variables")
+	}
+}
+
+// text records a text node's span in the source. The parser gives the
+// offset of the node; the check guards against a parser that reports it
+// differently, in which case the node is not linted rather than linted at
+// the wrong place.
+func (w *walker) text(n *parse.TextNode) {
+	start := int(n.Pos)
+	end := start + len(n.Text)
+	if start >= 0 && end <= len(w.src) && w.src[start:end] == string(n.Text) {
+		w.texts = append(w.texts, span{start, end})
 	}
 }
 
@@ -294,6 +376,15 @@ func (w *walker) once(key, detail string) {
 	}
 	w.seen[key] = true
 	w.ps.add(w.field, detail)
+}
+
+// onceRule is once for a problem that names a rule.
+func (w *walker) onceRule(key, rule, detail string) {
+	if w.seen[key] {
+		return
+	}
+	w.seen[key] = true
+	w.ps.addProblem(Problem{Field: w.field, Rule: rule, Detail: detail})
 }
 
 // quote quotes an identifier taken from template source, bounded in length

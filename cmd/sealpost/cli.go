@@ -46,6 +46,8 @@ func commands() []command {
 			"manage API keys (roles: sender, marketer, compliance, admin) and the master key", runKeys},
 		{"dkim", "dkim keygen --domain D --selector S [--algorithm rsa|ed25519] | list [--json]",
 			"manage DKIM signing keys", runDKIM},
+		{"lint", "lint [--json] FILE...",
+			"lint template files for health information offline (exit 1 when anything is found)", runLint},
 		{"bench", "bench [--messages N] [--concurrency C] [--database sqlite|postgres]",
 			"measure the running pipeline: API -> queue -> TLS SMTP sink", runBench},
 		{"config", "config [--config FILE]", "print the effective configuration (secrets hidden)", runConfig},
@@ -71,6 +73,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return 0
 		case errors.Is(err, errUsage):
 			return 2
+		case errors.Is(err, errFindings):
+			return 1
 		default:
 			fmt.Fprintf(stderr, "sealpost %s: %v\n", c.name, err)
 			return 1

@@ -203,3 +203,35 @@ func TestMasterKeyRotation(t *testing.T) {
 		})
 	}
 }
+
+func TestLintCommand(t *testing.T) {
+	dir := t.TempDir()
+	clean := filepath.Join(dir, "shipped.json")
+	os.WriteFile(clean, []byte(`{"name":"shipped","subject":"Your order {{.order}} shipped",
+		"text":"Hi {{.first_name}}, order {{.order}} is on its way.",
+		"variables":{"order":{"type":"string"},"first_name":{"type":"string","class":"identifier"}}}`), 0o600)
+	leaky := filepath.Join(dir, "leaky.json")
+	os.WriteFile(leaky, []byte(`{"name":"leaky","subject":"Your refill",
+		"text":"Your Lisinopril 10 mg refill for hypertension has shipped.",
+		"variables":{"diagnosis":{"type":"string"}}}`), 0o600)
+
+	if code, out, stderr := sealpost(t, nil, "lint", clean); code != 0 || out != "" {
+		t.Fatalf("clean file: %d %q %q", code, out, stderr)
+	}
+	code, out, _ := sealpost(t, nil, "lint", clean, leaky)
+	if code != 1 || !strings.Contains(out, "leaky.json:/text:1:") || strings.Contains(out, "Lisinopril") ||
+		strings.Contains(out, "hypertension") {
+		t.Fatalf("leaky file: %d %s", code, out)
+	}
+	code, out, _ = sealpost(t, nil, "lint", "--json", leaky)
+	var results []struct {
+		File     string
+		Problems []struct{ Field, Rule string }
+	}
+	if code != 1 || json.Unmarshal([]byte(out), &results) != nil || len(results[0].Problems) < 3 {
+		t.Fatalf("--json: %d %s", code, out)
+	}
+	if code, _, _ := sealpost(t, nil, "lint", filepath.Join(dir, "missing.json")); code != 2 {
+		t.Fatalf("missing file: exit %d", code)
+	}
+}

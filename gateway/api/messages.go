@@ -125,6 +125,10 @@ func (s *Server) postMessage(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if entry != nil && entry.Template.Category == templates.CategoryMarketing && in.Category != CategoryMarketing {
+		probs = append(probs, FieldProblem{Pointer: "/category",
+			Detail: "the template is a marketing template; it cannot be sent as transactional mail"})
+	}
 	if in.Data == nil {
 		in.Data = map[string]any{}
 	}

@@ -18,6 +18,11 @@ type Problem struct {
 type FieldProblem struct {
 	Pointer string `json:"pointer"`
 	Detail  string `json:"detail"`
+	// Rule, Line and Column locate a template finding in the source of the
+	// part Pointer names (1-based; the column counts characters).
+	Rule   string `json:"rule,omitempty"`
+	Line   int    `json:"line,omitempty"`
+	Column int    `json:"column,omitempty"`
 }
 
 // Problem types. They are stable identifiers clients can switch on.

@@ -11,6 +11,7 @@ import (
 
 // templateBody is what PUT /v1/templates/{name} takes.
 type templateBody struct {
+	Category  string                        `json:"category"`
 	Subject   string                        `json:"subject"`
 	Text      string                        `json:"text"`
 	HTML      string                        `json:"html"`
@@ -20,6 +21,7 @@ type templateBody struct {
 type templateView struct {
 	Name      string                        `json:"name"`
 	Version   int                           `json:"version"`
+	Category  string                        `json:"category"`
 	Subject   string                        `json:"subject"`
 	Text      string                        `json:"text"`
 	HTML      string                        `json:"html,omitempty"`
@@ -29,7 +31,11 @@ type templateView struct {
 
 func viewOf(e *catalog.Entry) templateView {
 	t := e.Template
-	return templateView{Name: t.Name, Version: t.Version, Subject: t.Subject, Text: t.Text,
+	category := t.Category
+	if category == "" {
+		category = templates.CategoryTransactional
+	}
+	return templateView{Name: t.Name, Version: t.Version, Category: category, Subject: t.Subject, Text: t.Text,
 		HTML: t.HTML, Variables: t.Variables, SavedAt: e.SavedAt}
 }
 
@@ -40,7 +46,8 @@ func problemsOf(err error) ([]FieldProblem, bool) {
 	}
 	out := make([]FieldProblem, 0, len(ve.Problems))
 	for _, p := range ve.Problems {
-		out = append(out, FieldProblem{Pointer: p.Field, Detail: p.Detail})
+		out = append(out, FieldProblem{Pointer: p.Field, Detail: p.Detail, Rule: p.Rule, Line: p.Line,
+			Column: p.Column})
 	}
 	return out, true
 }
@@ -63,8 +70,8 @@ func (s *Server) putTemplate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	t := &templates.Template{Name: name, Subject: in.Subject, Text: in.Text, HTML: in.HTML,
-		Variables: in.Variables}
+	t := &templates.Template{Name: name, Category: in.Category, Subject: in.Subject, Text: in.Text,
+		HTML: in.HTML, Variables: in.Variables}
 	e, err := s.catalog.Save(r.Context(), t, principalFrom(r.Context()).KeyID)
 	if probs, ok := problemsOf(err); ok {
 		writeProblem(w, validationProblem("the template is not valid", probs...))

@@ -362,3 +362,50 @@ func manyHeaders(n int) map[string]any {
 	}
 	return h
 }
+
+// The PHI boundary at the API: a template that names a diagnosis cannot be
+// saved, and a data value that names a medication is refused, neither ever
+// echoed.
+func TestPHIBoundaryAtTheAPI(t *testing.T) {
+	t.Parallel()
+	eachDB(t, func(t *testing.T, d migrations.Dialect) {
+		b := setup(t, d, setupOpts{})
+		res := b.do(t, "PUT", "/v1/templates/leaky", b.admin, map[string]any{
+			"subject":   "Your order",
+			"text":      "Hi {{.first_name}},\nyour treatment for type 2 diabetes is on its way.",
+			"variables": map[string]any{"first_name": map[string]any{"type": "string", "class": "identifier"}},
+		})
+		var p struct {
+			Errors []struct {
+				Pointer, Rule, Detail string
+				Line, Column          int
+			}
+		}
+		if err := json.Unmarshal(res.body, &p); err != nil || res.status != 422 || len(p.Errors) == 0 {
+			t.Fatalf("diagnosis template: %d %s", res.status, res.body)
+		}
+		f := p.Errors[0]
+		if f.Pointer != "/text" || f.Rule == "" || f.Line != 2 || f.Column == 0 ||
+			bytes.Contains(res.body, []byte("diabetes")) {
+			t.Fatalf("finding: %+v in %s", f, res.body)
+		}
+
+		for name, body := range map[string]map[string]any{
+			"identifier in subject": {"subject": "Hi {{.first_name}}", "text": "x",
+				"variables": map[string]any{"first_name": map[string]any{"type": "string", "class": "identifier"}}},
+			"PHI name not sensitive": {"subject": "Order", "text": "x {{.medication}}",
+				"variables": map[string]any{"medication": map[string]any{"type": "string"}}},
+		} {
+			if res := b.do(t, "PUT", "/v1/templates/x", b.admin, body); res.status != 422 {
+				t.Fatalf("%s: %d %s", name, res.status, res.body)
+			}
+		}
+
+		b.putOrderTemplate(t)
+		res = b.do(t, "POST", "/v1/messages", b.sender, withData("note", "Your Metformin 500 mg refill"))
+		if res.status != 422 || !bytes.Contains(res.body, []byte(`"pointer":"/data/note"`)) ||
+			bytes.Contains(res.body, []byte("Metformin")) {
+			t.Fatalf("medication in data: %d %s", res.status, res.body)
+		}
+	})
+}
