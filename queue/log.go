@@ -1,6 +1,7 @@
 package queue
 
 import (
+	"context"
 	"log/slog"
 
 	"github.com/sealpost/sealpost/gateway/store"
@@ -19,4 +20,23 @@ func levelFor(s store.Status) slog.Level {
 	default:
 		return slog.LevelError
 	}
+}
+
+// minLevel drops records below a level. River reports routine progress at
+// Info; the gateway shows it only when debugging.
+type minLevel struct {
+	slog.Handler
+	min slog.Level
+}
+
+func (h minLevel) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= h.min && h.Handler.Enabled(ctx, l)
+}
+
+func (h minLevel) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return minLevel{h.Handler.WithAttrs(attrs), h.min}
+}
+
+func (h minLevel) WithGroup(name string) slog.Handler {
+	return minLevel{h.Handler.WithGroup(name), h.min}
 }

@@ -163,7 +163,8 @@ func New(db *store.DB, d Deliverer, cfg Config) (*Queue, error) {
 		FetchPollInterval:           cfg.FetchPollInterval,
 		CompletedJobRetentionPeriod: cfg.CompletedJobRetention,
 		RetryPolicy:                 &retryPolicy{base: cfg.RetryBase, max: cfg.RetryMax},
-		Logger:                      cfg.Logger.With("component", "river"),
+		Logger: slog.New(minLevel{cfg.Logger.Handler(), slog.LevelWarn}).
+			With("component", "river"),
 	}
 
 	var err error
