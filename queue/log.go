@@ -40,3 +40,13 @@ func (h minLevel) WithAttrs(attrs []slog.Attr) slog.Handler {
 func (h minLevel) WithGroup(name string) slog.Handler {
 	return minLevel{h.Handler.WithGroup(name), h.min}
 }
+
+// riverLogger passes River's Info lines through only when the gateway logs
+// at debug level.
+func riverLogger(l *slog.Logger) *slog.Logger {
+	floor := slog.LevelWarn
+	if l.Enabled(context.Background(), slog.LevelDebug) {
+		floor = slog.LevelDebug
+	}
+	return slog.New(minLevel{l.Handler(), floor}).With("component", "river")
+}

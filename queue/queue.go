@@ -163,8 +163,7 @@ func New(db *store.DB, d Deliverer, cfg Config) (*Queue, error) {
 		FetchPollInterval:           cfg.FetchPollInterval,
 		CompletedJobRetentionPeriod: cfg.CompletedJobRetention,
 		RetryPolicy:                 &retryPolicy{base: cfg.RetryBase, max: cfg.RetryMax},
-		Logger: slog.New(minLevel{cfg.Logger.Handler(), slog.LevelWarn}).
-			With("component", "river"),
+		Logger:                      riverLogger(cfg.Logger),
 	}
 
 	var err error
