@@ -339,3 +339,29 @@ func TestManyOutcomesShareCommits(t *testing.T) {
 		}
 	})
 }
+
+// The purge runs as a River periodic job as soon as a queue starts; its
+// uniqueness per period keeps replicas from running it more than once.
+func TestPurgeRunsPeriodically(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		var runs atomic.Int64
+		d := &scriptedDeliverer{script: []queue.Outcome{sent}}
+		cfg := queue.Config{Purge: func(context.Context) (int64, error) { runs.Add(1); return 0, nil }}
+		first := setup(t, db, d, cfg)
+		second := setup(t, db, d, cfg) // a second replica on the same database
+		first.start(t)
+		second.start(t)
+		deadline := time.Now().Add(15 * time.Second)
+		for runs.Load() == 0 {
+			if time.Now().After(deadline) {
+				t.Fatal("purge never ran")
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		time.Sleep(500 * time.Millisecond)
+		if n := runs.Load(); n != 1 {
+			t.Fatalf("purge ran %d times in its first period, want 1", n)
+		}
+	})
+}
