@@ -35,7 +35,14 @@ func TestParseAlgorithm(t *testing.T) {
 			t.Parallel()
 			got, err := ParseAlgorithm(tc.in)
 			if got != tc.want || !errors.Is(err, tc.err) {
-				t.Fatalf("ParseAlgorithm(%q) = %q, %v; want %q, %v", tc.in, got, err, tc.want, tc.err)
+				t.Fatalf(
+					"ParseAlgorithm(%q) = %q, %v; want %q, %v",
+					tc.in,
+					got,
+					err,
+					tc.want,
+					tc.err,
+				)
 			}
 		})
 	}

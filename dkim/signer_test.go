@@ -224,7 +224,11 @@ func TestSignRejects(t *testing.T) {
 		msg  string
 		want error
 	}{
-		{"bare LF in body", "From: a@example.test\r\n\r\nok\n.\r\nMAIL FROM:<x>\r\n", ErrBareLineBreak},
+		{
+			"bare LF in body",
+			"From: a@example.test\r\n\r\nok\n.\r\nMAIL FROM:<x>\r\n",
+			ErrBareLineBreak,
+		},
 		{"bare CR in body", "From: a@example.test\r\n\r\nok\r.\r\n", ErrBareLineBreak},
 		{"bare LF in header", "From: a@example.test\nBcc: x\r\n\r\nbody\r\n", ErrBareLineBreak},
 		{"CR at end", "From: a@example.test\r\n\r\nbody\r", ErrBareLineBreak},

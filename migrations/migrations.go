@@ -80,7 +80,11 @@ func All(d Dialect) ([]Migration, error) {
 	out := make([]Migration, 0, len(byVersion))
 	for _, m := range byVersion {
 		if m.Up == "" || m.Down == "" {
-			return nil, fmt.Errorf("migration %04d_%s: needs both an up and a down file", m.Version, m.Name)
+			return nil, fmt.Errorf(
+				"migration %04d_%s: needs both an up and a down file",
+				m.Version,
+				m.Name,
+			)
 		}
 		out = append(out, *m)
 	}

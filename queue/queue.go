@@ -132,7 +132,9 @@ func New(db *store.DB, d Deliverer, cfg Config) (*Queue, error) {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	if cfg.JobTimeout >= cfg.RescueStuckJobsAfter {
-		return nil, errors.New("queue: job timeout must be shorter than the stuck-job rescue horizon")
+		return nil, errors.New(
+			"queue: job timeout must be shorter than the stuck-job rescue horizon",
+		)
 	}
 
 	q := &Queue{db: db, deliverer: d, cfg: cfg, logger: cfg.Logger}
@@ -264,7 +266,9 @@ type riverEngine[TTx any] struct {
 	complete func(ctx context.Context, tx TTx, job *river.Job[DeliverArgs]) (*river.Job[DeliverArgs], error)
 }
 
-func newEngine[TTx any](driver riverdriver.Driver[TTx], cfg *river.Config,
+func newEngine[TTx any](
+	driver riverdriver.Driver[TTx],
+	cfg *river.Config,
 	complete func(ctx context.Context, tx TTx, job *river.Job[DeliverArgs]) (*river.Job[DeliverArgs], error),
 ) (*riverEngine[TTx], error) {
 	client, err := river.NewClient[TTx](driver, cfg)
@@ -274,7 +278,11 @@ func newEngine[TTx any](driver riverdriver.Driver[TTx], cfg *river.Config,
 	return &riverEngine[TTx]{client: client, complete: complete}, nil
 }
 
-func (e *riverEngine[TTx]) insertTx(ctx context.Context, tx *store.Tx, args DeliverArgs) (int64, error) {
+func (e *riverEngine[TTx]) insertTx(
+	ctx context.Context,
+	tx *store.Tx,
+	args DeliverArgs,
+) (int64, error) {
 	res, err := e.client.InsertTx(ctx, tx.Raw().(TTx), args, nil)
 	if err != nil {
 		return 0, fmt.Errorf("insert job: %w", err)
@@ -282,7 +290,11 @@ func (e *riverEngine[TTx]) insertTx(ctx context.Context, tx *store.Tx, args Deli
 	return res.Job.ID, nil
 }
 
-func (e *riverEngine[TTx]) completeTx(ctx context.Context, tx *store.Tx, job *river.Job[DeliverArgs]) error {
+func (e *riverEngine[TTx]) completeTx(
+	ctx context.Context,
+	tx *store.Tx,
+	job *river.Job[DeliverArgs],
+) error {
 	if _, err := e.complete(ctx, tx.Raw().(TTx), job); err != nil {
 		if errors.Is(err, rivertype.ErrNotFound) {
 			// The job is no longer running (River rescued it, or another

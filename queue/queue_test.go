@@ -187,9 +187,30 @@ func TestDeliverOutcomes(t *testing.T) {
 		wantCode     int
 	}{
 		{"sent first time", []queue.Outcome{sent}, 0, store.StatusSent, 1, 250},
-		{"deferred then sent", []queue.Outcome{deferred, deferred, sent}, 0, store.StatusSent, 3, 250},
-		{"permanent failure is not retried", []queue.Outcome{failed}, 0, store.StatusFailed, 1, 550},
-		{"deferred until attempts run out", []queue.Outcome{deferred}, 3, store.StatusFailed, 3, 451},
+		{
+			"deferred then sent",
+			[]queue.Outcome{deferred, deferred, sent},
+			0,
+			store.StatusSent,
+			3,
+			250,
+		},
+		{
+			"permanent failure is not retried",
+			[]queue.Outcome{failed},
+			0,
+			store.StatusFailed,
+			1,
+			550,
+		},
+		{
+			"deferred until attempts run out",
+			[]queue.Outcome{deferred},
+			3,
+			store.StatusFailed,
+			3,
+			451,
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -250,7 +271,9 @@ func TestCaseBL16GracefulShutdownLeavesNothingRunning(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		started := make(chan struct{}, 1)
 		d := &scriptedDeliverer{}
-		d.script = []queue.Outcome{{Status: store.StatusDeferred, Reason: "smtp data: context canceled"}}
+		d.script = []queue.Outcome{
+			{Status: store.StatusDeferred, Reason: "smtp data: context canceled"},
+		}
 		d.before = func(ctx context.Context, _ int) {
 			started <- struct{}{}
 			<-ctx.Done() // a slow relay; honours cancellation
@@ -279,7 +302,11 @@ func TestCaseBL16GracefulShutdownLeavesNothingRunning(t *testing.T) {
 			t.Fatal(err)
 		}
 		if state == "running" || got.Status != store.StatusDeferred {
-			t.Fatalf("after stop: job %s, message %s; want not running, deferred", state, got.Status)
+			t.Fatalf(
+				"after stop: job %s, message %s; want not running, deferred",
+				state,
+				got.Status,
+			)
 		}
 	})
 }
@@ -288,7 +315,9 @@ func TestJobRowsHoldNoContent(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		reason := "smtp rcpt: 450 4.2.0"
-		d := &scriptedDeliverer{script: []queue.Outcome{{Status: store.StatusDeferred, Reason: reason}, sent}}
+		d := &scriptedDeliverer{
+			script: []queue.Outcome{{Status: store.StatusDeferred, Reason: reason}, sent},
+		}
 		b := setup(t, db, d, queue.Config{})
 		b.start(t)
 		m := newMessage("")
@@ -347,7 +376,9 @@ func TestPurgeRunsPeriodically(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		var runs atomic.Int64
 		d := &scriptedDeliverer{script: []queue.Outcome{sent}}
-		cfg := queue.Config{Purge: func(context.Context) (int64, error) { runs.Add(1); return 0, nil }}
+		cfg := queue.Config{
+			Purge: func(context.Context) (int64, error) { runs.Add(1); return 0, nil },
+		}
 		first := setup(t, db, d, cfg)
 		second := setup(t, db, d, cfg) // a second replica on the same database
 		first.start(t)

@@ -60,7 +60,9 @@ func (w *deliverWorker) finish(ctx context.Context, job *river.Job[DeliverArgs],
 	out *Outcome,
 ) error {
 	retry := out != nil && out.Status == store.StatusDeferred
-	err := w.q.completer.submit(&completion{ctx: ctx, job: job, m: m, out: out, retry: retry, at: time.Now()})
+	err := w.q.completer.submit(
+		&completion{ctx: ctx, job: job, m: m, out: out, retry: retry, at: time.Now()},
+	)
 	if err != nil {
 		return fmt.Errorf("record attempt: %w", err)
 	}

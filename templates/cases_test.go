@@ -11,8 +11,12 @@ var smugglingPayloads = []struct {
 	value  string
 	bareCR bool // holds a CR that does not start a CRLF
 }{
-	{"LF dot CRLF", "ok\n.\r\nMAIL FROM:<noreply@example.test>\r\nRCPT TO:<victim@example.test>\r\n" +
-		"DATA\r\nFrom: Billing <noreply@example.test>\r\n\r\nPay now\r\n.\r\n", false},
+	{
+		"LF dot CRLF",
+		"ok\n.\r\nMAIL FROM:<noreply@example.test>\r\nRCPT TO:<victim@example.test>\r\n" +
+			"DATA\r\nFrom: Billing <noreply@example.test>\r\n\r\nPay now\r\n.\r\n",
+		false,
+	},
 	{"LF dot LF", "ok\n.\nMAIL FROM:<noreply@example.test>\n", false},
 	{"CRLF dot CR", "ok\r\n.\rMAIL FROM:<noreply@example.test>\r\n", true},
 	{"CR dot CR", "ok\r.\rMAIL FROM:<noreply@example.test>", true},

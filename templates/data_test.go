@@ -115,7 +115,12 @@ func TestValidateData(t *testing.T) {
 			"/data/shipped", "true or false"},
 		{"boolean false", func(d map[string]any) { d["shipped"] = false }, "", ""},
 
-		{"date RFC 3339", func(d map[string]any) { d["due"] = "2026-05-01T10:00:00+02:00" }, "", ""},
+		{
+			"date RFC 3339",
+			func(d map[string]any) { d["due"] = "2026-05-01T10:00:00+02:00" },
+			"",
+			"",
+		},
 		{"date RFC 3339 fraction", func(d map[string]any) {
 			d["due"] = "2026-05-01T10:00:00.123Z"
 		}, "", ""},

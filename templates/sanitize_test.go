@@ -95,8 +95,11 @@ func TestSanitizeHTML(t *testing.T) {
 			`colspan="2">a</td></tr></table>`},
 		{"safe style kept", `<p style="color: #333333; text-align: center">a</p>`,
 			`<p style="color: #333333; text-align: center">a</p>`},
-		{"style url dropped", `<p style="background-image: url(https://t.example.test/p.gif)">a</p>`,
-			`<p>a</p>`},
+		{
+			"style url dropped",
+			`<p style="background-image: url(https://t.example.test/p.gif)">a</p>`,
+			`<p>a</p>`,
+		},
 		{"style element dropped", `<style>p{color:red}</style><p>a</p>`, `<p>a</p>`},
 		{"script dropped with content", `<p>a</p><script>alert(1)</script>`, `<p>a</p>`},
 		{"iframe dropped", `<iframe src="https://example.test/"></iframe>b`, `b`},

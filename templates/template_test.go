@@ -58,7 +58,12 @@ func TestValidate(t *testing.T) {
 		{"unused variable", func(t *Template) {
 			t.Variables["spare"] = Variable{Type: TypeString}
 		}, "", ""},
-		{"spaces in actions", func(t *Template) { t.Subject = "Order {{ .order_number }}" }, "", ""},
+		{
+			"spaces in actions",
+			func(t *Template) { t.Subject = "Order {{ .order_number }}" },
+			"",
+			"",
+		},
 		{"dollar reference in with", func(t *Template) {
 			t.Text = "{{with .tracking_url}}{{.}} for {{$.first_name}}{{end}}"
 		}, "", ""},
@@ -84,8 +89,18 @@ func TestValidate(t *testing.T) {
 		{"html too long", func(t *Template) {
 			t.HTML = strings.Repeat("a", MaxBodySource+1)
 		}, "/html", "longer than"},
-		{"subject with LF", func(t *Template) { t.Subject = "Hi\nBcc: x" }, "/subject", "line break"},
-		{"subject with CR", func(t *Template) { t.Subject = "Hi\rthere" }, "/subject", "line break"},
+		{
+			"subject with LF",
+			func(t *Template) { t.Subject = "Hi\nBcc: x" },
+			"/subject",
+			"line break",
+		},
+		{
+			"subject with CR",
+			func(t *Template) { t.Subject = "Hi\rthere" },
+			"/subject",
+			"line break",
+		},
 		{"subject LF inside action", func(t *Template) {
 			t.Subject = "Hi {{\n.first_name}}"
 		}, "/subject", "line break"},
@@ -94,7 +109,12 @@ func TestValidate(t *testing.T) {
 		{"text NUL", func(t *Template) { t.Text = "a\x00b" }, "/text", "NUL"},
 		{"html control", func(t *Template) { t.HTML = "<p>a\x1bb</p>" }, "/html", "control"},
 		{"invalid UTF-8", func(t *Template) { t.Text = "a\xffb" }, "/text", "UTF-8"},
-		{"parse error", func(t *Template) { t.Text = "{{if .shipped}}open" }, "/text", "does not parse"},
+		{
+			"parse error",
+			func(t *Template) { t.Text = "{{if .shipped}}open" },
+			"/text",
+			"does not parse",
+		},
 		{"undeclared variable", func(t *Template) {
 			t.Text = "Hi {{.last_name}}"
 		}, "/text", `undeclared variable "last_name"`},

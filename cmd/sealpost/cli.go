@@ -42,15 +42,24 @@ func commands() []command {
 			"run the gateway in production (PostgreSQL or SQLite, a real relay)", runServe},
 		{"migrate", "migrate up | down [--steps N | --all] | status",
 			"apply migrations, revert the newest N (default 1) or all of them, or list them", runMigrate},
-		{"keys", "keys create --name NAME --role ROLE[,ROLE] | list | revoke ID | init-master | rotate-master",
-			"manage API keys (roles: sender, marketer, compliance, admin) and the master key", runKeys},
+		{
+			"keys",
+			"keys create --name NAME --role ROLE[,ROLE] | list | revoke ID | init-master | rotate-master",
+			"manage API keys (roles: sender, marketer, compliance, admin) and the master key",
+			runKeys,
+		},
 		{"dkim", "dkim keygen --domain D --selector S [--algorithm rsa|ed25519] | list [--json]",
 			"manage DKIM signing keys", runDKIM},
 		{"lint", "lint [--json] FILE...",
 			"lint template files for health information offline (exit 1 when anything is found)", runLint},
 		{"bench", "bench [--messages N] [--concurrency C] [--database sqlite|postgres]",
 			"measure the running pipeline: API -> queue -> TLS SMTP sink", runBench},
-		{"config", "config [--config FILE]", "print the effective configuration (secrets hidden)", runConfig},
+		{
+			"config",
+			"config [--config FILE]",
+			"print the effective configuration (secrets hidden)",
+			runConfig,
+		},
 		{"version", "version", "print the version", runVersion},
 	}
 }
@@ -128,7 +137,12 @@ func (e *env) flags(name string) *flag.FlagSet {
 	fs := flag.NewFlagSet("sealpost "+name, flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
 	fs.StringVar(&e.configFile, "config", "", "file of SEALPOST_NAME=value settings")
-	fs.StringVar(&e.dataDir, "data-dir", "", "data directory (default ./sealpost-data or SEALPOST_DATA_DIR)")
+	fs.StringVar(
+		&e.dataDir,
+		"data-dir",
+		"",
+		"data directory (default ./sealpost-data or SEALPOST_DATA_DIR)",
+	)
 	return fs
 }
 
@@ -159,8 +173,11 @@ func (e *env) openDB(ctx context.Context, cfg *config.Config, create bool) (*sto
 	if cfg.DatabaseURL == "" && !create {
 		file := filepath.Join(cfg.DataDir, store.SQLiteFileName)
 		if _, err := os.Stat(file); errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("no database in %s; run `sealpost migrate up` (or `sealpost dev`) "+
-				"with this data directory first, or set SEALPOST_DATABASE_URL", cfg.DataDir)
+			return nil, fmt.Errorf(
+				"no database in %s; run `sealpost migrate up` (or `sealpost dev`) "+
+					"with this data directory first, or set SEALPOST_DATABASE_URL",
+				cfg.DataDir,
+			)
 		}
 	}
 	return store.Open(ctx, cfg.DatabaseURL, cfg.DataDir)

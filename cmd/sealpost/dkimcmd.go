@@ -67,14 +67,21 @@ func runDKIM(_ context.Context, e *env, args []string) error {
 			}
 			out := []row{}
 			for _, k := range keys {
-				out = append(out, row{k.Domain, k.Selector, string(k.Algorithm), k.RecordName(), k.TXTRecord()})
+				out = append(
+					out,
+					row{k.Domain, k.Selector, string(k.Algorithm), k.RecordName(), k.TXTRecord()},
+				)
 			}
 			enc := json.NewEncoder(e.stdout)
 			enc.SetIndent("", "  ")
 			return enc.Encode(out)
 		}
 		if len(keys) == 0 {
-			fmt.Fprintf(e.stderr, "no DKIM keys in %s (set --data-dir or SEALPOST_DKIM_DIR)\n", ks.Dir())
+			fmt.Fprintf(
+				e.stderr,
+				"no DKIM keys in %s (set --data-dir or SEALPOST_DKIM_DIR)\n",
+				ks.Dir(),
+			)
 		}
 		tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "DOMAIN\tSELECTOR\tALGORITHM\tTXT")

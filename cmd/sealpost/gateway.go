@@ -10,7 +10,11 @@ import (
 func runDev(ctx context.Context, e *env, args []string) error {
 	fs := e.flags("dev")
 	httpAddr := fs.String("http", "", "HTTP listen address (default 127.0.0.1:8025)")
-	smtpAddr := fs.String("smtp", "", "capture SMTP listen address on loopback (default: a free port on 127.0.0.1)")
+	smtpAddr := fs.String(
+		"smtp",
+		"",
+		"capture SMTP listen address on loopback (default: a free port on 127.0.0.1)",
+	)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -23,7 +27,10 @@ func runDev(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	logger := newLogger(cfg, e.stderr)
-	a, err := app.New(ctx, app.Options{Config: cfg, Dev: true, CaptureAddr: *smtpAddr, Logger: logger, Out: e.stdout})
+	a, err := app.New(
+		ctx,
+		app.Options{Config: cfg, Dev: true, CaptureAddr: *smtpAddr, Logger: logger, Out: e.stdout},
+	)
 	if err != nil {
 		return err
 	}

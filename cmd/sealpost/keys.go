@@ -35,7 +35,9 @@ func runKeys(ctx context.Context, e *env, args []string) error {
 			return fmt.Errorf("--role: give at least one of sender, marketer, compliance, admin")
 		}
 		if *name == "" {
-			return fmt.Errorf("--name is required: a name for the key, e.g. the system that uses it")
+			return fmt.Errorf(
+				"--name is required: a name for the key, e.g. the system that uses it",
+			)
 		}
 	case "list":
 	case "init-master", "rotate-master":
@@ -75,7 +77,12 @@ func runKeys(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(e.stderr, "created key %s (%s); it is shown once, store it now:\n", k.ID, strings.Join(k.Roles, ","))
+		fmt.Fprintf(
+			e.stderr,
+			"created key %s (%s); it is shown once, store it now:\n",
+			k.ID,
+			strings.Join(k.Roles, ","),
+		)
 		fmt.Fprintln(e.stdout, text)
 	case "list":
 		keys, err := db.ListAPIKeys(ctx)

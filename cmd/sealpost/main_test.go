@@ -41,14 +41,26 @@ func TestCLIOnBothDatabases(t *testing.T) {
 				!strings.Contains(stderr, "sealpost migrate up") {
 				t.Fatalf("serve on an empty database: code %d, %s", code, stderr)
 			}
-			if code, out, stderr := sealpost(t, env, "migrate", "up", dd); code != 0 || !strings.Contains(out, "applied sealpost") {
+			if code, out, stderr := sealpost(t, env, "migrate", "up", dd); code != 0 ||
+				!strings.Contains(out, "applied sealpost") {
 				t.Fatalf("migrate up: %d %s %s", code, out, stderr)
 			}
-			if code, out, _ := sealpost(t, env, "migrate", "status", dd); code != 0 || strings.Contains(out, "false") {
+			if code, out, _ := sealpost(t, env, "migrate", "status", dd); code != 0 ||
+				strings.Contains(out, "false") {
 				t.Fatalf("migrate status after up: %s", out)
 			}
 
-			code, key, stderr := sealpost(t, env, "keys", "create", dd, "--name", "storefront", "--role", "sender,admin")
+			code, key, stderr := sealpost(
+				t,
+				env,
+				"keys",
+				"create",
+				dd,
+				"--name",
+				"storefront",
+				"--role",
+				"sender,admin",
+			)
 			key = strings.TrimSpace(key)
 			if code != 0 || !strings.HasPrefix(key, "sp_") {
 				t.Fatalf("keys create: %d %q %s", code, key, stderr)
@@ -61,11 +73,13 @@ func TestCLIOnBothDatabases(t *testing.T) {
 			if code, _, stderr := sealpost(t, env, "keys", "create", dd, "--name", "x", "--role", "root"); code == 0 {
 				t.Fatalf("unknown role accepted: %s", stderr)
 			}
-			if code, out, _ := sealpost(t, env, "keys", "revoke", dd, id); code != 0 || !strings.Contains(out, "revoked") {
+			if code, out, _ := sealpost(t, env, "keys", "revoke", dd, id); code != 0 ||
+				!strings.Contains(out, "revoked") {
 				t.Fatalf("keys revoke: %s", out)
 			}
 
-			if code, out, stderr := sealpost(t, env, "migrate", "down", dd, "--all"); code != 0 || !strings.Contains(out, "reverted river") {
+			if code, out, stderr := sealpost(t, env, "migrate", "down", dd, "--all"); code != 0 ||
+				!strings.Contains(out, "reverted river") {
 				t.Fatalf("migrate down --all: %d %s %s", code, out, stderr)
 			}
 		})
@@ -75,8 +89,19 @@ func TestCLIOnBothDatabases(t *testing.T) {
 func TestDKIMCommands(t *testing.T) {
 	dir := t.TempDir()
 	dd := "--data-dir=" + dir
-	code, out, stderr := sealpost(t, nil, "dkim", "keygen", dd, "--domain", "Shop.Example.test", "--selector", "s1")
-	if code != 0 || !strings.Contains(out, "s1._domainkey.shop.example.test") || !strings.Contains(out, "v=DKIM1; k=rsa; p=") {
+	code, out, stderr := sealpost(
+		t,
+		nil,
+		"dkim",
+		"keygen",
+		dd,
+		"--domain",
+		"Shop.Example.test",
+		"--selector",
+		"s1",
+	)
+	if code != 0 || !strings.Contains(out, "s1._domainkey.shop.example.test") ||
+		!strings.Contains(out, "v=DKIM1; k=rsa; p=") {
 		t.Fatalf("keygen: %d %s %s", code, out, stderr)
 	}
 	if code, _, _ := sealpost(t, nil, "dkim", "keygen", dd, "--domain", "shop.example.test", "--selector", "s2",
@@ -115,7 +140,8 @@ func TestHelpAndErrorsNeverPrintSecrets(t *testing.T) {
 			}
 		}
 	}
-	if code, _, stderr := sealpost(t, nil, "frobnicate\r\nx"); code != 2 || strings.Contains(stderr, "\r") {
+	if code, _, stderr := sealpost(t, nil, "frobnicate\r\nx"); code != 2 ||
+		strings.Contains(stderr, "\r") {
 		t.Fatalf("unknown command: %d %q", code, stderr)
 	}
 }
@@ -146,7 +172,8 @@ func TestMasterKeyRotation(t *testing.T) {
 			if code, _, stderr := sealpost(t, env, "migrate", "up", dd); code != 0 {
 				t.Fatal(stderr)
 			}
-			if code, out, stderr := sealpost(t, env, "keys", "init-master", dd); code != 0 || !strings.Contains(out, "master key") {
+			if code, out, stderr := sealpost(t, env, "keys", "init-master", dd); code != 0 ||
+				!strings.Contains(out, "master key") {
 				t.Fatalf("init-master: %s %s", out, stderr)
 			}
 			masterFile := filepath.Join(dataDir, "master-key")
@@ -197,7 +224,8 @@ func TestMasterKeyRotation(t *testing.T) {
 			if err != nil || string(plain) != `{"items":"secret m2"}` {
 				t.Fatalf("open after rotation: %q %v", plain, err)
 			}
-			if code, out, _ := sealpost(t, env, "keys", "rotate-master", dd); code != 0 || !strings.Contains(out, "re-wrapped 3") {
+			if code, out, _ := sealpost(t, env, "keys", "rotate-master", dd); code != 0 ||
+				!strings.Contains(out, "re-wrapped 3") {
 				t.Fatalf("second rotation: %s", out)
 			}
 		})
@@ -219,7 +247,8 @@ func TestLintCommand(t *testing.T) {
 		t.Fatalf("clean file: %d %q %q", code, out, stderr)
 	}
 	code, out, _ := sealpost(t, nil, "lint", clean, leaky)
-	if code != 1 || !strings.Contains(out, "leaky.json:/text:1:") || strings.Contains(out, "Lisinopril") ||
+	if code != 1 || !strings.Contains(out, "leaky.json:/text:1:") ||
+		strings.Contains(out, "Lisinopril") ||
 		strings.Contains(out, "hypertension") {
 		t.Fatalf("leaky file: %d %s", code, out)
 	}

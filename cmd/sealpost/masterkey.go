@@ -23,8 +23,13 @@ func initMaster(e *env, cfg *config.Config) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "master key %s in %s; portal secret in %s\n", kr.KeyID(), cfg.MasterKeyFile,
-		cfg.PortalSecretFile)
+	fmt.Fprintf(
+		e.stdout,
+		"master key %s in %s; portal secret in %s\n",
+		kr.KeyID(),
+		cfg.MasterKeyFile,
+		cfg.PortalSecretFile,
+	)
 	return nil
 }
 

@@ -48,7 +48,10 @@ func (s *Server) postKey(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if len(in.Roles) == 0 {
-		probs = append(probs, FieldProblem{Pointer: "/roles", Detail: "at least one role is required"})
+		probs = append(
+			probs,
+			FieldProblem{Pointer: "/roles", Detail: "at least one role is required"},
+		)
 	}
 	if in.Name == "" || len(in.Name) > 100 {
 		probs = append(probs, FieldProblem{Pointer: "/name", Detail: "must be 1 to 100 characters"})
@@ -81,7 +84,13 @@ func containsControl(s string) bool {
 }
 
 func viewOfKey(k *store.APIKey) keyView {
-	return keyView{ID: k.ID, Name: k.Name, Roles: k.Roles, CreatedAt: k.CreatedAt, RevokedAt: k.RevokedAt}
+	return keyView{
+		ID:        k.ID,
+		Name:      k.Name,
+		Roles:     k.Roles,
+		CreatedAt: k.CreatedAt,
+		RevokedAt: k.RevokedAt,
+	}
 }
 
 func (s *Server) listKeys(w http.ResponseWriter, r *http.Request) {

@@ -104,7 +104,10 @@ func (s *Server) postMessage(w http.ResponseWriter, r *http.Request) {
 			Detail: "marketing mail needs recorded consent, which this gateway does not keep yet; " +
 				"only transactional mail is accepted"})
 	default:
-		probs = append(probs, FieldProblem{Pointer: "/category", Detail: "must be transactional or marketing"})
+		probs = append(
+			probs,
+			FieldProblem{Pointer: "/category", Detail: "must be transactional or marketing"},
+		)
 	}
 	probs = append(probs, checkExtraHeaders(in.Headers)...)
 
@@ -113,19 +116,26 @@ func (s *Server) postMessage(w http.ResponseWriter, r *http.Request) {
 	case in.Template == "":
 		probs = append(probs, FieldProblem{Pointer: "/template", Detail: "is required"})
 	case templates.ValidateName(in.Template) != nil:
-		probs = append(probs, FieldProblem{Pointer: "/template", Detail: "is not a valid template name"})
+		probs = append(
+			probs,
+			FieldProblem{Pointer: "/template", Detail: "is not a valid template name"},
+		)
 	default:
 		var err error
 		entry, err = s.catalog.Get(r.Context(), in.Template, 0)
 		if errors.Is(err, catalog.ErrNotFound) {
-			probs = append(probs, FieldProblem{Pointer: "/template", Detail: "names no saved template"})
+			probs = append(
+				probs,
+				FieldProblem{Pointer: "/template", Detail: "names no saved template"},
+			)
 		} else if err != nil {
 			s.logger.Error("load template failed", "err", err)
 			writeProblem(w, internalError())
 			return
 		}
 	}
-	if entry != nil && entry.Template.Category == templates.CategoryMarketing && in.Category != CategoryMarketing {
+	if entry != nil && entry.Template.Category == templates.CategoryMarketing &&
+		in.Category != CategoryMarketing {
 		probs = append(probs, FieldProblem{Pointer: "/category",
 			Detail: "the template is a marketing template; it cannot be sent as transactional mail"})
 	}
@@ -211,7 +221,11 @@ func (s *Server) postMessage(w http.ResponseWriter, r *http.Request) {
 		s.logger.Debug("message accepted", "message", accepted, "key_id", p.KeyID)
 	}
 	w.Header().Set("Location", "/v1/messages/"+accepted.ID)
-	writeJSON(w, http.StatusAccepted, acceptedView{ID: accepted.ID, Status: string(accepted.Status)})
+	writeJSON(
+		w,
+		http.StatusAccepted,
+		acceptedView{ID: accepted.ID, Status: string(accepted.Status)},
+	)
 }
 
 func (s *Server) newMessage(id, keyID, idem string, in *messageBody, to address.Address,
@@ -276,13 +290,19 @@ func portalFingerprint(p *portal.Service, o *portalOptions) *portalOptions {
 		return o
 	}
 	c := *o
-	c.Knowledge = &portal.Knowledge{Kind: o.Knowledge.Kind, Answer: p.Fingerprint([]byte(o.Knowledge.Answer))}
+	c.Knowledge = &portal.Knowledge{
+		Kind:   o.Knowledge.Kind,
+		Answer: p.Fingerprint([]byte(o.Knowledge.Answer)),
+	}
 	return &c
 }
 
 // checkSensitive validates the sensitive payload and portal options and
 // returns the link's lifetime.
-func (s *Server) checkSensitive(in *messageBody, entry *catalog.Entry) (time.Duration, []FieldProblem) {
+func (s *Server) checkSensitive(
+	in *messageBody,
+	entry *catalog.Entry,
+) (time.Duration, []FieldProblem) {
 	var probs []FieldProblem
 	if _, ok := in.Data[outbound.PortalVariable]; ok {
 		probs = append(probs, FieldProblem{Pointer: "/data/" + outbound.PortalVariable,
@@ -297,7 +317,10 @@ func (s *Server) checkSensitive(in *messageBody, entry *catalog.Entry) (time.Dur
 	if !has {
 		in.Sensitive = nil
 		if in.Portal != nil {
-			probs = append(probs, FieldProblem{Pointer: "/portal", Detail: "is only used with a sensitive payload"})
+			probs = append(
+				probs,
+				FieldProblem{Pointer: "/portal", Detail: "is only used with a sensitive payload"},
+			)
 		}
 		if showsLink {
 			probs = append(probs, FieldProblem{Pointer: "/sensitive",
@@ -332,9 +355,13 @@ func (s *Server) checkSensitive(in *messageBody, entry *catalog.Entry) (time.Dur
 		}
 		if k := o.Knowledge; k != nil {
 			if k.Kind != "dob" && k.Kind != "zip" {
-				probs = append(probs, FieldProblem{Pointer: "/portal/knowledge/type", Detail: "must be dob or zip"})
+				probs = append(
+					probs,
+					FieldProblem{Pointer: "/portal/knowledge/type", Detail: "must be dob or zip"},
+				)
 			}
-			if strings.TrimSpace(k.Answer) == "" || len(k.Answer) > 64 || strings.ContainsFunc(k.Answer, isControl) {
+			if strings.TrimSpace(k.Answer) == "" || len(k.Answer) > 64 ||
+				strings.ContainsFunc(k.Answer, isControl) {
 				probs = append(probs, FieldProblem{Pointer: "/portal/knowledge/answer",
 					Detail: "must be 1 to 64 characters on one line"})
 			}
@@ -354,7 +381,9 @@ func parseRecipient(raw json.RawMessage) (address.Address, []FieldProblem) {
 	switch raw[0] {
 	case '"':
 		if err := json.Unmarshal(raw, &rcpt.Email); err != nil {
-			return address.Address{}, []FieldProblem{{Pointer: "/to", Detail: "is not a valid JSON string"}}
+			return address.Address{}, []FieldProblem{
+				{Pointer: "/to", Detail: "is not a valid JSON string"},
+			}
 		}
 	case '{':
 		dec := json.NewDecoder(bytes.NewReader(raw))

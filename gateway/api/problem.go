@@ -48,8 +48,13 @@ func writeProblem(w http.ResponseWriter, p *Problem) {
 }
 
 func validationProblem(detail string, errs ...FieldProblem) *Problem {
-	return &Problem{Type: typeValidation, Title: "Invalid request", Status: http.StatusUnprocessableEntity,
-		Detail: detail, Errors: errs}
+	return &Problem{
+		Type:   typeValidation,
+		Title:  "Invalid request",
+		Status: http.StatusUnprocessableEntity,
+		Detail: detail,
+		Errors: errs,
+	}
 }
 
 func malformed(detail string, errs ...FieldProblem) *Problem {
@@ -58,12 +63,21 @@ func malformed(detail string, errs ...FieldProblem) *Problem {
 }
 
 func notFound(detail string) *Problem {
-	return &Problem{Type: typeNotFound, Title: "Not found", Status: http.StatusNotFound, Detail: detail}
+	return &Problem{
+		Type:   typeNotFound,
+		Title:  "Not found",
+		Status: http.StatusNotFound,
+		Detail: detail,
+	}
 }
 
 func internalError() *Problem {
-	return &Problem{Type: typeInternal, Title: "Internal error", Status: http.StatusInternalServerError,
-		Detail: "the request could not be completed; it is safe to retry"}
+	return &Problem{
+		Type:   typeInternal,
+		Title:  "Internal error",
+		Status: http.StatusInternalServerError,
+		Detail: "the request could not be completed; it is safe to retry",
+	}
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -70,7 +70,13 @@ func New(cfg Config) *Server {
 
 	s.handle("GET /v1/templates", s.listTemplates, apikey.Admin, apikey.Marketer, apikey.Sender)
 	s.handle("PUT /v1/templates/{name}", s.putTemplate, apikey.Admin)
-	s.handle("GET /v1/templates/{name}", s.getTemplate, apikey.Admin, apikey.Marketer, apikey.Sender)
+	s.handle(
+		"GET /v1/templates/{name}",
+		s.getTemplate,
+		apikey.Admin,
+		apikey.Marketer,
+		apikey.Sender,
+	)
 	s.handle("POST /v1/templates/{name}/preview", s.previewTemplate, apikey.Admin, apikey.Marketer)
 	s.handle("POST /v1/messages", s.postMessage, apikey.Sender)
 	s.handle("GET /v1/messages/{id}", s.getMessage, apikey.Sender, apikey.Admin, apikey.Compliance)
@@ -157,8 +163,11 @@ func (s *Server) handle(pattern string, h http.HandlerFunc, roles ...apikey.Role
 		}
 		if !p.Has(roles...) {
 			s.logger.Warn("role refused", "key_id", p.KeyID, "route", pattern)
-			writeProblem(w, &Problem{Type: typeForbidden, Title: "Forbidden", Status: http.StatusForbidden,
-				Detail: "this API key's roles do not allow this request"})
+			writeProblem(
+				w,
+				&Problem{Type: typeForbidden, Title: "Forbidden", Status: http.StatusForbidden,
+					Detail: "this API key's roles do not allow this request"},
+			)
 			return
 		}
 		h(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, p)))
@@ -167,8 +176,12 @@ func (s *Server) handle(pattern string, h http.HandlerFunc, roles ...apikey.Role
 
 func (s *Server) authenticate(r *http.Request) (*apikey.Principal, *Problem) {
 	unauthorized := func(detail string) *Problem {
-		return &Problem{Type: typeUnauthorized, Title: "Unauthorized", Status: http.StatusUnauthorized,
-			Detail: detail}
+		return &Problem{
+			Type:   typeUnauthorized,
+			Title:  "Unauthorized",
+			Status: http.StatusUnauthorized,
+			Detail: detail,
+		}
 	}
 	h := r.Header.Get("Authorization")
 	if h == "" {
@@ -185,8 +198,12 @@ func (s *Server) authenticate(r *http.Request) (*apikey.Principal, *Problem) {
 		return nil, unauthorized("the API key is not valid")
 	case err != nil:
 		s.logger.Error("authentication lookup failed", "err", err)
-		return nil, &Problem{Type: typeUnavailable, Title: "Unavailable", Status: http.StatusServiceUnavailable,
-			Detail: "the key could not be checked; retry shortly"}
+		return nil, &Problem{
+			Type:   typeUnavailable,
+			Title:  "Unavailable",
+			Status: http.StatusServiceUnavailable,
+			Detail: "the key could not be checked; retry shortly",
+		}
 	}
 	return p, nil
 }
@@ -195,8 +212,15 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
 	if _, err := s.db.GetTemplate(ctx, "-", 1); err != nil && !errors.Is(err, store.ErrNotFound) {
-		writeProblem(w, &Problem{Type: typeUnavailable, Title: "Unavailable", Status: http.StatusServiceUnavailable,
-			Detail: "the database is not reachable"})
+		writeProblem(
+			w,
+			&Problem{
+				Type:   typeUnavailable,
+				Title:  "Unavailable",
+				Status: http.StatusServiceUnavailable,
+				Detail: "the database is not reachable",
+			},
+		)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})

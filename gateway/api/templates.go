@@ -35,8 +35,16 @@ func viewOf(e *catalog.Entry) templateView {
 	if category == "" {
 		category = templates.CategoryTransactional
 	}
-	return templateView{Name: t.Name, Version: t.Version, Category: category, Subject: t.Subject, Text: t.Text,
-		HTML: t.HTML, Variables: t.Variables, SavedAt: e.SavedAt}
+	return templateView{
+		Name:      t.Name,
+		Version:   t.Version,
+		Category:  category,
+		Subject:   t.Subject,
+		Text:      t.Text,
+		HTML:      t.HTML,
+		Variables: t.Variables,
+		SavedAt:   e.SavedAt,
+	}
 }
 
 func problemsOf(err error) ([]FieldProblem, bool) {
@@ -46,8 +54,11 @@ func problemsOf(err error) ([]FieldProblem, bool) {
 	}
 	out := make([]FieldProblem, 0, len(ve.Problems))
 	for _, p := range ve.Problems {
-		out = append(out, FieldProblem{Pointer: p.Field, Detail: p.Detail, Rule: p.Rule, Line: p.Line,
-			Column: p.Column})
+		out = append(
+			out,
+			FieldProblem{Pointer: p.Field, Detail: p.Detail, Rule: p.Rule, Line: p.Line,
+				Column: p.Column},
+		)
 	}
 	return out, true
 }
@@ -82,7 +93,13 @@ func (s *Server) putTemplate(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, internalError())
 		return
 	}
-	s.logger.Info("template saved", "template", e.Template, "key_id", principalFrom(r.Context()).KeyID)
+	s.logger.Info(
+		"template saved",
+		"template",
+		e.Template,
+		"key_id",
+		principalFrom(r.Context()).KeyID,
+	)
 	w.Header().Set("Location", "/v1/templates/"+name)
 	writeJSON(w, http.StatusCreated, viewOf(e))
 }
@@ -150,7 +167,10 @@ func (s *Server) previewTemplate(w http.ResponseWriter, r *http.Request) {
 	}
 	out, err := e.Compiled.Render(in.Data)
 	if err != nil {
-		writeProblem(w, validationProblem("the template cannot be rendered with this data: "+renderDetail(err)))
+		writeProblem(
+			w,
+			validationProblem("the template cannot be rendered with this data: "+renderDetail(err)),
+		)
 		return
 	}
 	writeJSON(w, http.StatusOK, previewView{Name: e.Template.Name, Version: e.Template.Version,
@@ -182,7 +202,10 @@ func (s *Server) listTemplates(w http.ResponseWriter, r *http.Request) {
 	}
 	out := make([]templateSummary, 0, len(list))
 	for _, t := range list {
-		out = append(out, templateSummary{Name: t.Name, LatestVersion: t.LatestVersion, UpdatedAt: t.UpdatedAt})
+		out = append(
+			out,
+			templateSummary{Name: t.Name, LatestVersion: t.LatestVersion, UpdatedAt: t.UpdatedAt},
+		)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"templates": out})
 }

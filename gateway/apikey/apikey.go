@@ -69,7 +69,12 @@ var (
 
 // Create stores a new key with name and roles and returns the key text,
 // which is shown once and never again.
-func Create(ctx context.Context, db *store.DB, name string, roles []Role) (string, *store.APIKey, error) {
+func Create(
+	ctx context.Context,
+	db *store.DB,
+	name string,
+	roles []Role,
+) (string, *store.APIKey, error) {
 	if name == "" || len(name) > 100 || strings.ContainsAny(name, "\r\n\x00") {
 		return "", nil, errors.New("key name must be 1 to 100 characters on one line")
 	}

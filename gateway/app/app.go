@@ -191,7 +191,10 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 		if err != nil {
 			return nil, errors.New("http tls: cannot load the certificate and key files")
 		}
-		a.http.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		a.http.TLSConfig = &tls.Config{
+			Certificates: []tls.Certificate{cert},
+			MinVersion:   tls.VersionTLS12,
+		}
 	}
 	return a, nil
 }
@@ -300,7 +303,9 @@ func (a *App) signerFor(domain string) (*dkim.Signer, error) {
 func (a *App) relayConfig() (delivery.Config, error) {
 	cfg := a.cfg
 	if cfg.RelayHost == "" {
-		return delivery.Config{}, errors.New("SEALPOST_RELAY_HOST is required: the mail relay to deliver through")
+		return delivery.Config{}, errors.New(
+			"SEALPOST_RELAY_HOST is required: the mail relay to deliver through",
+		)
 	}
 	rc := delivery.Config{
 		Host: cfg.RelayHost, Port: cfg.RelayPort, TLSMode: delivery.TLSMode(cfg.RelayTLS),

@@ -50,9 +50,14 @@ func TestCanaryNeverLeaks(t *testing.T) {
 		// 1. A sensitive payload, delivered through the portal path.
 		res := b.do(t, "POST", "/v1/messages", b.sender, map[string]any{
 			"template": "rx-ready", "to": map[string]any{"email": "pat@example.test", "name": "Pat"},
-			"data":      map[string]any{"first_name": "Pat", "shop_name": "Acme"},
-			"sensitive": map[string]any{"items": canary + " insulin glargine 100 U/mL", "note": canary},
-			"portal":    map[string]any{"knowledge": map[string]any{"type": "zip", "answer": "94110"}},
+			"data": map[string]any{"first_name": "Pat", "shop_name": "Acme"},
+			"sensitive": map[string]any{
+				"items": canary + " insulin glargine 100 U/mL",
+				"note":  canary,
+			},
+			"portal": map[string]any{
+				"knowledge": map[string]any{"type": "zip", "answer": "94110"},
+			},
 		})
 		responses.Write(res.body)
 		if res.status != 202 {
@@ -62,7 +67,13 @@ func TestCanaryNeverLeaks(t *testing.T) {
 		b.waitStatus(t, id, "sent")
 
 		// 2. A data value that is refused.
-		res = b.do(t, "POST", "/v1/messages", b.sender, withData("first_name", canary+"\r\nBcc: x@attacker.test"))
+		res = b.do(
+			t,
+			"POST",
+			"/v1/messages",
+			b.sender,
+			withData("first_name", canary+"\r\nBcc: x@attacker.test"),
+		)
 		responses.Write(res.body)
 		if res.status != 422 {
 			t.Fatalf("refused data: %d", res.status)
@@ -125,7 +136,8 @@ func TestCanaryNeverLeaks(t *testing.T) {
 			t.Fatal("no log lines captured; the test would prove nothing")
 		}
 		metricsPage := b.do(t, "GET", "/metrics", b.admin, nil)
-		if metricsPage.status != 200 || !bytes.Contains(metricsPage.body, []byte("sealpost_messages_accepted_total")) ||
+		if metricsPage.status != 200 ||
+			!bytes.Contains(metricsPage.body, []byte("sealpost_messages_accepted_total")) ||
 			!bytes.Contains(metricsPage.body, []byte("sealpost_portal_events_total")) {
 			t.Fatalf("metrics page: %d", metricsPage.status)
 		}

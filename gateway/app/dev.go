@@ -66,7 +66,9 @@ func (a *App) startCapture(addr string) (delivery.Config, error) {
 		return delivery.Config{}, errors.New("capture address must be host:port")
 	}
 	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
-		return delivery.Config{}, errors.New("the capture server listens on a loopback address only")
+		return delivery.Config{}, errors.New(
+			"the capture server listens on a loopback address only",
+		)
 	}
 	var ca *localca.CA
 	ca, err = localca.LoadOrCreate(filepath.Join(a.cfg.DataDir, devCADir))
@@ -162,7 +164,10 @@ func (a *App) listInbox(w http.ResponseWriter, r *http.Request) {
 	}
 	out := make([]inboxItem, 0, len(items))
 	for _, it := range items {
-		out = append(out, inboxItem{Item: it, DKIM: a.verifyCaptured(it.ID), EML: "/dev/inbox/" + it.ID + ".eml"})
+		out = append(
+			out,
+			inboxItem{Item: it, DKIM: a.verifyCaptured(it.ID), EML: "/dev/inbox/" + it.ID + ".eml"},
+		)
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")

@@ -57,8 +57,12 @@ func TestDevModeTour(t *testing.T) {
 		b := &bundle{base: "http://" + a.HTTPAddr(), sender: a.DevKey(), admin: a.DevKey()}
 		id := b.send(t, map[string]any{
 			"template": "order-shipped", "to": "pat@example.test",
-			"data": map[string]any{"first_name": "Pat", "order_number": "A-1001", "shop_name": "Acme Pharmacy",
-				"tracking_url": "https://track.example.test/A-1001"},
+			"data": map[string]any{
+				"first_name":   "Pat",
+				"order_number": "A-1001",
+				"shop_name":    "Acme Pharmacy",
+				"tracking_url": "https://track.example.test/A-1001",
+			},
 		})
 		b.waitStatus(t, id, "sent")
 
@@ -73,7 +77,8 @@ func TestDevModeTour(t *testing.T) {
 			t.Fatalf("inbox: %s", res.body)
 		}
 		item := inbox.Messages[0]
-		if item.DKIM != "pass" || !strings.HasPrefix(item.TLSVersion, "TLS 1.") || item.TLSVersion < "TLS 1.2" ||
+		if item.DKIM != "pass" || !strings.HasPrefix(item.TLSVersion, "TLS 1.") ||
+			item.TLSVersion < "TLS 1.2" ||
 			item.Subject != "Your Acme Pharmacy order A-1001 is on its way" {
 			t.Fatalf("inbox item: %+v", item)
 		}

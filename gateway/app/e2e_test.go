@@ -51,19 +51,23 @@ func TestEndToEnd(t *testing.T) {
 		if rcv.TLSVersion < tls.VersionTLS12 {
 			t.Fatalf("received over TLS version %x, want >= 1.2", rcv.TLSVersion)
 		}
-		if rcv.From != "noreply@shop.example.test" || len(rcv.To) != 1 || rcv.To[0] != "pat@example.test" {
+		if rcv.From != "noreply@shop.example.test" || len(rcv.To) != 1 ||
+			rcv.To[0] != "pat@example.test" {
 			t.Fatalf("envelope = %q -> %q", rcv.From, rcv.To)
 		}
 
 		// DKIM verifies against the TXT record the operator publishes.
-		verifications, err := msgauth.VerifyWithOptions(bytes.NewReader(rcv.Data), &msgauth.VerifyOptions{
-			LookupTXT: func(name string) ([]string, error) {
-				if name != b.dkimKey.RecordName() {
-					return nil, errors.New("no such record")
-				}
-				return []string{b.dkimKey.TXTRecord()}, nil
+		verifications, err := msgauth.VerifyWithOptions(
+			bytes.NewReader(rcv.Data),
+			&msgauth.VerifyOptions{
+				LookupTXT: func(name string) ([]string, error) {
+					if name != b.dkimKey.RecordName() {
+						return nil, errors.New("no such record")
+					}
+					return []string{b.dkimKey.TXTRecord()}, nil
+				},
 			},
-		})
+		)
 		if err != nil || len(verifications) != 1 || verifications[0].Err != nil {
 			t.Fatalf("DKIM: %v %+v", err, verifications)
 		}
@@ -79,7 +83,8 @@ func TestEndToEnd(t *testing.T) {
 			t.Fatalf("Message-ID not on the sending domain: %q", m.Header.Get("Message-ID"))
 		}
 		text, html := parts(t, m)
-		if !strings.Contains(text, "Order A-1001 is on its way.") || !strings.Contains(html, "<b>A-1001</b>") {
+		if !strings.Contains(text, "Order A-1001 is on its way.") ||
+			!strings.Contains(html, "<b>A-1001</b>") {
 			t.Fatalf("bodies: %q / %q", text, html)
 		}
 	})
@@ -214,7 +219,15 @@ func TestIdempotencyOverHTTP(t *testing.T) {
 		b.putOrderTemplate(t)
 		first := b.send(t, orderMessage(), "Idempotency-Key", "order-A-1001-shipped")
 
-		res := b.do(t, "POST", "/v1/messages", b.sender, orderMessage(), "Idempotency-Key", "order-A-1001-shipped")
+		res := b.do(
+			t,
+			"POST",
+			"/v1/messages",
+			b.sender,
+			orderMessage(),
+			"Idempotency-Key",
+			"order-A-1001-shipped",
+		)
 		if res.status != http.StatusAccepted || res.json(t)["id"] != first ||
 			res.header.Get("Idempotent-Replayed") != "true" {
 			t.Fatalf("replay: %d %s", res.status, res.body)
@@ -222,7 +235,15 @@ func TestIdempotencyOverHTTP(t *testing.T) {
 
 		changed := orderMessage()
 		changed["data"].(map[string]any)["order_number"] = "A-1002"
-		res = b.do(t, "POST", "/v1/messages", b.sender, changed, "Idempotency-Key", "order-A-1001-shipped")
+		res = b.do(
+			t,
+			"POST",
+			"/v1/messages",
+			b.sender,
+			changed,
+			"Idempotency-Key",
+			"order-A-1001-shipped",
+		)
 		if res.status != http.StatusConflict {
 			t.Fatalf("same key, different body: %d %s", res.status, res.body)
 		}
@@ -270,7 +291,8 @@ func TestGracefulShutdownDuringDelivery(t *testing.T) {
 		if state == "running" || m.Status != "deferred" {
 			t.Fatalf("after shutdown: job %s, message %s", state, m.Status)
 		}
-		if !strings.Contains(m.LastError, "unknown") && !strings.Contains(m.LastError, "interrupt") &&
+		if !strings.Contains(m.LastError, "unknown") &&
+			!strings.Contains(m.LastError, "interrupt") &&
 			!strings.Contains(m.LastError, "cancel") {
 			t.Logf("last error: %s", m.LastError)
 		}
@@ -302,7 +324,12 @@ func TestShutdownLetsInFlightSendFinish(t *testing.T) {
 			t.Fatal(err)
 		}
 		if m.Status != "sent" || m.Attempts != 1 {
-			t.Fatalf("after graceful shutdown: status %s, attempts %d (%s)", m.Status, m.Attempts, m.LastError)
+			t.Fatalf(
+				"after graceful shutdown: status %s, attempts %d (%s)",
+				m.Status,
+				m.Attempts,
+				m.LastError,
+			)
 		}
 		if n := len(b.sink.Messages()); n != 1 {
 			t.Fatalf("relay received %d copies", n)

@@ -43,7 +43,11 @@ func EnsureMasterKey(masterKeyFile, secretFile string) error {
 
 // setupPortal enables sensitive payloads when a master key exists (dev
 // creates one). Without one, messages with a sensitive payload are refused.
-func (a *App) setupPortal(ctx context.Context, cat *catalog.Catalog, dev bool) (*portal.Service, error) {
+func (a *App) setupPortal(
+	ctx context.Context,
+	cat *catalog.Catalog,
+	dev bool,
+) (*portal.Service, error) {
 	cfg := a.cfg
 	a.catalog = cat
 	if dev {
@@ -52,7 +56,9 @@ func (a *App) setupPortal(ctx context.Context, cat *catalog.Catalog, dev bool) (
 		}
 	}
 	if _, err := os.Stat(cfg.MasterKeyFile); errors.Is(err, os.ErrNotExist) {
-		a.logger.Info("sensitive payloads disabled: no master key (run `sealpost keys init-master`)")
+		a.logger.Info(
+			"sensitive payloads disabled: no master key (run `sealpost keys init-master`)",
+		)
 		return nil, nil
 	}
 	kr, err := sealed.LoadKeyring(cfg.MasterKeyFile)

@@ -75,7 +75,12 @@ var codeRE = regexp.MustCompile(`code is (\d{6})`)
 
 // rawDo sends a form or plain request to the portal without following
 // redirects.
-func (b *bundle) rawDo(t *testing.T, method, path string, form url.Values, cookie string) *http.Response {
+func (b *bundle) rawDo(
+	t *testing.T,
+	method, path string,
+	form url.Values,
+	cookie string,
+) *http.Response {
 	t.Helper()
 	var body io.Reader
 	if form != nil {
@@ -91,7 +96,9 @@ func (b *bundle) rawDo(t *testing.T, method, path string, form url.Values, cooki
 	if cookie != "" {
 		req.Header.Set("Cookie", cookie)
 	}
-	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	client := &http.Client{
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
 	res, err := client.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -118,7 +125,10 @@ func TestPortalOneTimeCodeAndSingleView(t *testing.T) {
 			"to":        "pat@example.test",
 			"data":      map[string]any{"first_name": "Pat", "shop_name": "Acme"},
 			"sensitive": map[string]any{"items": sensitiveCanary},
-			"portal":    map[string]any{"expires_in": "48h", "knowledge": map[string]any{"type": "dob", "answer": "1980-02-03"}},
+			"portal": map[string]any{
+				"expires_in": "48h",
+				"knowledge":  map[string]any{"type": "dob", "answer": "1980-02-03"},
+			},
 		})
 		b.waitStatus(t, id, "sent")
 		msgs := b.sink.WaitMessages(1, 10*time.Second)
@@ -135,7 +145,8 @@ func TestPortalOneTimeCodeAndSingleView(t *testing.T) {
 
 		res := b.rawDo(t, "GET", path, nil, "")
 		page := readAll(t, res)
-		if res.StatusCode != 200 || strings.Contains(page, "PHI-CANARY") || !strings.Contains(page, "one-time code") {
+		if res.StatusCode != 200 || strings.Contains(page, "PHI-CANARY") ||
+			!strings.Contains(page, "one-time code") {
 			t.Fatalf("landing page: %d %s", res.StatusCode, page)
 		}
 		for h, want := range map[string]string{"Cache-Control": "no-store", "Referrer-Policy": "no-referrer",
@@ -171,22 +182,31 @@ func TestPortalOneTimeCodeAndSingleView(t *testing.T) {
 		if res := b.rawDo(t, "POST", path+"/verify", url.Values{"code": {code}, "knowledge": {"1999-01-01"}}, ""); res.StatusCode != 401 {
 			t.Fatalf("wrong date of birth: %d", res.StatusCode)
 		}
-		res = b.rawDo(t, "POST", path+"/verify", url.Values{"code": {code}, "knowledge": {"02/03/1980"}}, "")
+		res = b.rawDo(
+			t,
+			"POST",
+			path+"/verify",
+			url.Values{"code": {code}, "knowledge": {"02/03/1980"}},
+			"",
+		)
 		if res.StatusCode != http.StatusSeeOther {
 			t.Fatalf("right code: %d %s", res.StatusCode, readAll(t, res))
 		}
 		cookies := res.Cookies()
-		if len(cookies) != 1 || !cookies[0].Secure || !cookies[0].HttpOnly || cookies[0].SameSite != http.SameSiteStrictMode {
+		if len(cookies) != 1 || !cookies[0].Secure || !cookies[0].HttpOnly ||
+			cookies[0].SameSite != http.SameSiteStrictMode {
 			t.Fatalf("session cookie: %+v", cookies)
 		}
 		cookie := cookies[0].Name + "=" + cookies[0].Value
 
 		res = b.rawDo(t, "GET", path, nil, cookie)
-		if page := readAll(t, res); res.StatusCode != 200 || !strings.Contains(page, "PHI-CANARY-5b1e Atorvastatin") {
+		if page := readAll(t, res); res.StatusCode != 200 ||
+			!strings.Contains(page, "PHI-CANARY-5b1e Atorvastatin") {
 			t.Fatalf("content page: %d %s", res.StatusCode, page)
 		}
 		res = b.rawDo(t, "GET", path, nil, cookie)
-		if page := readAll(t, res); strings.Contains(page, "PHI-CANARY") || !strings.Contains(page, "Already shown") {
+		if page := readAll(t, res); strings.Contains(page, "PHI-CANARY") ||
+			!strings.Contains(page, "Already shown") {
 			t.Fatalf("second view in one session: %s", page)
 		}
 		if res := b.rawDo(t, "POST", path+"/verify", url.Values{"code": {code}, "knowledge": {"1980-02-03"}}, ""); res.StatusCode != 401 {
@@ -225,7 +245,10 @@ func TestPortalLocksAfterFiveFailures(t *testing.T) {
 	t.Parallel()
 	b := portalSetup(t, migrations.SQLite)
 	id := b.send(t, map[string]any{"template": "rx-ready", "to": "pat@example.test",
-		"data": map[string]any{"first_name": "Pat", "shop_name": "Acme"}, "sensitive": map[string]any{"items": "x"}})
+		"data": map[string]any{
+			"first_name": "Pat",
+			"shop_name":  "Acme",
+		}, "sensitive": map[string]any{"items": "x"}})
 	b.waitStatus(t, id, "sent")
 	m := linkRE.FindStringSubmatch(decodedBody(t, b.sink.WaitMessages(1, 10*time.Second)[0].Data))
 	path := "/p/" + m[1]
@@ -262,7 +285,11 @@ func TestSensitivePayloadRules(t *testing.T) {
 		pointer string
 	}{
 		{"portal template without payload", func(m map[string]any) {}, "/sensitive"},
-		{"payload not an object", func(m map[string]any) { m["sensitive"] = []any{sensitiveCanary} }, "/sensitive"},
+		{
+			"payload not an object",
+			func(m map[string]any) { m["sensitive"] = []any{sensitiveCanary} },
+			"/sensitive",
+		},
 		{"template without a link", func(m map[string]any) {
 			m["template"] = "order-shipped"
 			m["data"] = orderMessage()["data"]
@@ -286,7 +313,8 @@ func TestSensitivePayloadRules(t *testing.T) {
 			m := base()
 			tt.mutate(m)
 			res := b.do(t, "POST", "/v1/messages", b.sender, m)
-			if res.status != 422 || !bytes.Contains(res.body, []byte(`"pointer":"`+tt.pointer+`"`)) {
+			if res.status != 422 ||
+				!bytes.Contains(res.body, []byte(`"pointer":"`+tt.pointer+`"`)) {
 				t.Fatalf("%d %s", res.status, res.body)
 			}
 			if bytes.Contains(res.body, []byte("CANARY")) {

@@ -217,7 +217,11 @@ func orderMessage() map[string]any {
 	return map[string]any{
 		"template": "order-shipped",
 		"to":       map[string]any{"email": "pat@example.test", "name": "Pat Doe"},
-		"data":     map[string]any{"first_name": "Pat", "order_number": "A-1001", "shop_name": "Acme"},
+		"data": map[string]any{
+			"first_name":   "Pat",
+			"order_number": "A-1001",
+			"shop_name":    "Acme",
+		},
 	}
 }
 

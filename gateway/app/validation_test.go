@@ -50,25 +50,126 @@ func TestMessageValidation(t *testing.T) {
 		{"missing required variable", without("order_number"), 422, "/data/order_number", "", ""},
 		{"unknown variable", withData("diagnosis", canary), 422, "/data/diagnosis", "", ""},
 		{"mistyped variable", withData("first_name", 42), 422, "/data/first_name", "", ""},
-		{"nested object", withData("first_name", map[string]any{"x": canary}), 422, "/data/first_name", "", ""},
-		{"LF in single-line value", withData("first_name", canary+"\nBcc: spy@attacker.test"), 422, "/data/first_name", "", ""},
-		{"CR in single-line value", withData("first_name", canary+"\r"), 422, "/data/first_name", "", ""},
-		{"NUL in single-line value", withData("first_name", canary+"\x00"), 422, "/data/first_name", "", ""},
+		{
+			"nested object",
+			withData("first_name", map[string]any{"x": canary}),
+			422,
+			"/data/first_name",
+			"",
+			"",
+		},
+		{
+			"LF in single-line value",
+			withData("first_name", canary+"\nBcc: spy@attacker.test"),
+			422,
+			"/data/first_name",
+			"",
+			"",
+		},
+		{
+			"CR in single-line value",
+			withData("first_name", canary+"\r"),
+			422,
+			"/data/first_name",
+			"",
+			"",
+		},
+		{
+			"NUL in single-line value",
+			withData("first_name", canary+"\x00"),
+			422,
+			"/data/first_name",
+			"",
+			"",
+		},
 		{"invalid address", with("to", canary+"@@example.test"), 422, "/to", "", ""},
 		{"address without domain dot", with("to", canary+"@localhost"), 422, "/to", "", ""},
-		{"CRLF in address", with("to", "pat@example.test\r\nRCPT TO:<"+canary+"@attacker.test>"), 422, "/to", "", ""},
-		{"several recipients", with("to", []any{"a@example.test", "b@example.test"}), 422, "/to", "", ""},
-		{"CRLF in display name", with("to", map[string]any{"email": "pat@example.test", "name": "Pat\r\nX-Evil: " + canary}), 422, "/to/name", "", ""},
-		{"unknown field in recipient", with("to", map[string]any{"email": "pat@example.test", "cc": canary}), 422, "/to", "", ""},
+		{
+			"CRLF in address",
+			with("to", "pat@example.test\r\nRCPT TO:<"+canary+"@attacker.test>"),
+			422,
+			"/to",
+			"",
+			"",
+		},
+		{
+			"several recipients",
+			with("to", []any{"a@example.test", "b@example.test"}),
+			422,
+			"/to",
+			"",
+			"",
+		},
+		{
+			"CRLF in display name",
+			with(
+				"to",
+				map[string]any{"email": "pat@example.test", "name": "Pat\r\nX-Evil: " + canary},
+			),
+			422,
+			"/to/name",
+			"",
+			"",
+		},
+		{
+			"unknown field in recipient",
+			with("to", map[string]any{"email": "pat@example.test", "cc": canary}),
+			422,
+			"/to",
+			"",
+			"",
+		},
 		{"missing recipient", with("to", nil), 422, "/to", "", ""},
-		{"unknown top-level field (subject)", with("subject", "Your order shipped\r\nBcc: spy@attacker.test"), 422, "/subject", "", ""},
-		{"header injection", with("headers", map[string]any{"X-Ref": "a\nBcc: " + canary + "@attacker.test"}), 422, "/headers/X-Ref", "", ""},
-		{"structural header", with("headers", map[string]any{"Bcc": canary + "@attacker.test"}), 422, "/headers/Bcc", "", ""},
-		{"encoded word in header", with("headers", map[string]any{"X-Ref": "=?UTF-8?Q?a=0D=0ABcc:_" + canary + "?="}), 422, "/headers/X-Ref", "", ""},
+		{
+			"unknown top-level field (subject)",
+			with("subject", "Your order shipped\r\nBcc: spy@attacker.test"),
+			422,
+			"/subject",
+			"",
+			"",
+		},
+		{
+			"header injection",
+			with("headers", map[string]any{"X-Ref": "a\nBcc: " + canary + "@attacker.test"}),
+			422,
+			"/headers/X-Ref",
+			"",
+			"",
+		},
+		{
+			"structural header",
+			with("headers", map[string]any{"Bcc": canary + "@attacker.test"}),
+			422,
+			"/headers/Bcc",
+			"",
+			"",
+		},
+		{
+			"encoded word in header",
+			with("headers", map[string]any{"X-Ref": "=?UTF-8?Q?a=0D=0ABcc:_" + canary + "?="}),
+			422,
+			"/headers/X-Ref",
+			"",
+			"",
+		},
 		{"bad category", with("category", "promo-"+canary), 422, "/category", "", ""},
-		{"non-ASCII header value", with("headers", map[string]any{"X-Ref": "café-" + canary}), 422, "/headers/X-Ref", "", ""},
+		{
+			"non-ASCII header value",
+			with("headers", map[string]any{"X-Ref": "café-" + canary}),
+			422,
+			"/headers/X-Ref",
+			"",
+			"",
+		},
 		{"TAB in a subject variable", withData("shop_name", "Acme\t"+canary), 422, "/data", "", ""},
-		{"encoded word in a subject variable", withData("shop_name", "=?UTF-8?Q?Acme=0D=0ABcc:_"+canary+"?="), 422, "/data", "", ""},
+		{
+			"encoded word in a subject variable",
+			withData("shop_name", "=?UTF-8?Q?Acme=0D=0ABcc:_"+canary+"?="),
+			422,
+			"/data",
+			"",
+			"",
+		},
 		{"too many headers", with("headers", manyHeaders(40)), 422, "/headers", "", ""},
 		{"marketing without consent", with("category", "marketing"), 422, "/category", "", ""},
 		{"wrong JSON type for data", with("data", []any{canary}), 422, "/data", "", ""},
@@ -108,7 +209,8 @@ func TestMessageValidation(t *testing.T) {
 				if ct := res.header.Get("Content-Type"); ct != "application/problem+json" {
 					t.Fatalf("content type = %q", ct)
 				}
-				if bytes.Contains(res.body, []byte(canary)) || bytes.Contains(res.body, []byte("attacker.test")) {
+				if bytes.Contains(res.body, []byte(canary)) ||
+					bytes.Contains(res.body, []byte("attacker.test")) {
 					t.Fatalf("problem echoes the submitted value: %s", res.body)
 				}
 				if tt.pointer == "" {
@@ -143,7 +245,10 @@ func TestCaseBL10HeaderInjection(t *testing.T) {
 		b.putOrderTemplate(t)
 		attempts := []map[string]any{
 			with("subject", "Your order shipped\r\nBcc: spy@attacker.test"),
-			with("to", []any{map[string]any{"email": "pat@example.test", "name": "Pat\r\nX-Evil: 1"}}),
+			with(
+				"to",
+				[]any{map[string]any{"email": "pat@example.test", "name": "Pat\r\nX-Evil: 1"}},
+			),
 			with("to", map[string]any{"email": "pat@example.test", "name": "Pat\r\nX-Evil: 1"}),
 			with("headers", map[string]any{"X-Ref": "a\nBcc: spy@attacker.test"}),
 			withData("shop_name", "=?UTF-8?Q?Hi=0D=0ABcc:_spy@attacker.test?="),
@@ -255,7 +360,9 @@ func TestNoInputProducesServerError(t *testing.T) {
 				case 1:
 					body = append(body[:pos], body[pos+1:]...)
 				default:
-					body = append(body[:pos], append([]byte{alphabet[rng.IntN(len(alphabet))]}, body[pos:]...)...)
+					body = append(
+						body[:pos],
+						append([]byte{alphabet[rng.IntN(len(alphabet))]}, body[pos:]...)...)
 				}
 			}
 			res := b.do(t, "POST", "/v1/messages", b.sender, body)
@@ -284,7 +391,11 @@ func TestTemplateEndpoints(t *testing.T) {
 		if res.status != 200 || res.json(t)["subject"] != "Your Acme order A-1001 has shipped" {
 			t.Fatalf("preview: %d %s", res.status, res.body)
 		}
-		bad := map[string]any{"subject": "Hello {{.undeclared}}", "text": "x", "variables": map[string]any{}}
+		bad := map[string]any{
+			"subject":   "Hello {{.undeclared}}",
+			"text":      "x",
+			"variables": map[string]any{},
+		}
 		res = b.do(t, "PUT", "/v1/templates/broken", b.admin, bad)
 		if res.status != 422 || !bytes.Contains(res.body, []byte("/subject")) {
 			t.Fatalf("invalid template: %d %s", res.status, res.body)
@@ -294,7 +405,13 @@ func TestTemplateEndpoints(t *testing.T) {
 		if res := b.do(t, "PUT", "/v1/templates/xss", b.admin, xss); res.status != 201 {
 			t.Fatalf("save: %d %s", res.status, res.body)
 		}
-		res = b.do(t, "POST", "/v1/templates/xss/preview", b.admin, map[string]any{"data": map[string]any{}})
+		res = b.do(
+			t,
+			"POST",
+			"/v1/templates/xss/preview",
+			b.admin,
+			map[string]any{"data": map[string]any{}},
+		)
 		html := strings.ToLower(res.json(t)["html"].(string))
 		for _, bad := range []string{"<script", "onerror", "javascript:"} {
 			if strings.Contains(html, bad) {
@@ -322,7 +439,13 @@ func TestKeyEndpoints(t *testing.T) {
 	t.Parallel()
 	eachDB(t, func(t *testing.T, d migrations.Dialect) {
 		b := setup(t, d, setupOpts{})
-		res := b.do(t, "POST", "/v1/keys", b.admin, map[string]any{"name": "billing", "roles": []string{"sender"}})
+		res := b.do(
+			t,
+			"POST",
+			"/v1/keys",
+			b.admin,
+			map[string]any{"name": "billing", "roles": []string{"sender"}},
+		)
 		if res.status != 201 {
 			t.Fatalf("create key: %d %s", res.status, res.body)
 		}
@@ -340,7 +463,8 @@ func TestKeyEndpoints(t *testing.T) {
 		if res := b.do(t, "GET", "/v1/messages/"+msgID, key, nil); res.status != 200 {
 			t.Fatalf("own key reads the status: %d", res.status)
 		}
-		if res := b.do(t, "GET", "/v1/keys", b.admin, nil); res.status != 200 || bytes.Contains(res.body, []byte(key)) {
+		if res := b.do(t, "GET", "/v1/keys", b.admin, nil); res.status != 200 ||
+			bytes.Contains(res.body, []byte(key)) {
 			t.Fatalf("list keys: %d (must not show secrets)", res.status)
 		}
 		if res := b.do(t, "DELETE", "/v1/keys/"+id, b.admin, nil); res.status != 204 {
@@ -371,9 +495,11 @@ func TestPHIBoundaryAtTheAPI(t *testing.T) {
 	eachDB(t, func(t *testing.T, d migrations.Dialect) {
 		b := setup(t, d, setupOpts{})
 		res := b.do(t, "PUT", "/v1/templates/leaky", b.admin, map[string]any{
-			"subject":   "Your order",
-			"text":      "Hi {{.first_name}},\nyour treatment for type 2 diabetes is on its way.",
-			"variables": map[string]any{"first_name": map[string]any{"type": "string", "class": "identifier"}},
+			"subject": "Your order",
+			"text":    "Hi {{.first_name}},\nyour treatment for type 2 diabetes is on its way.",
+			"variables": map[string]any{
+				"first_name": map[string]any{"type": "string", "class": "identifier"},
+			},
 		})
 		var p struct {
 			Errors []struct {
@@ -381,7 +507,8 @@ func TestPHIBoundaryAtTheAPI(t *testing.T) {
 				Line, Column          int
 			}
 		}
-		if err := json.Unmarshal(res.body, &p); err != nil || res.status != 422 || len(p.Errors) == 0 {
+		if err := json.Unmarshal(res.body, &p); err != nil || res.status != 422 ||
+			len(p.Errors) == 0 {
 			t.Fatalf("diagnosis template: %d %s", res.status, res.body)
 		}
 		f := p.Errors[0]
@@ -402,7 +529,13 @@ func TestPHIBoundaryAtTheAPI(t *testing.T) {
 		}
 
 		b.putOrderTemplate(t)
-		res = b.do(t, "POST", "/v1/messages", b.sender, withData("note", "Your Metformin 500 mg refill"))
+		res = b.do(
+			t,
+			"POST",
+			"/v1/messages",
+			b.sender,
+			withData("note", "Your Metformin 500 mg refill"),
+		)
 		if res.status != 422 || !bytes.Contains(res.body, []byte(`"pointer":"/data/note"`)) ||
 			bytes.Contains(res.body, []byte("Metformin")) {
 			t.Fatalf("medication in data: %d %s", res.status, res.body)

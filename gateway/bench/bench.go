@@ -112,14 +112,24 @@ func (r *Result) Print(w io.Writer) {
 	fmt.Fprintf(w, "database        %s\n", r.Database)
 	fmt.Fprintf(w, "pipeline        HTTP API -> %s (message + River job) -> render -> MIME -> "+
 		"DKIM RSA-2048 -> SMTP STARTTLS (TLS 1.3) sink on loopback\n", r.Database)
-	fmt.Fprintf(w, "saturation      %d messages, %d concurrent clients\n", r.Messages, r.Concurrency)
+	fmt.Fprintf(
+		w,
+		"saturation      %d messages, %d concurrent clients\n",
+		r.Messages,
+		r.Concurrency,
+	)
 	fmt.Fprintf(w, "  accepted      %.0f msgs/s   p50 %s   p99 %s (request -> 202)\n",
 		r.AcceptRate, ms(r.AcceptP50), ms(r.AcceptP99))
 	fmt.Fprintf(w, "  delivered     %.0f msgs/s   p50 %s   p99 %s (202 -> received by the sink)\n",
 		r.DeliveredRate, ms(r.DeliveryP50), ms(r.DeliveryP99))
 	fmt.Fprintf(w, "half load       %.0f msgs/s paced\n", r.PacedRate)
 	fmt.Fprintf(w, "  accept        p50 %s   p99 %s\n", ms(r.PacedAcceptP50), ms(r.PacedAcceptP99))
-	fmt.Fprintf(w, "  delivery      p50 %s   p99 %s\n", ms(r.PacedDeliverP50), ms(r.PacedDeliverP99))
+	fmt.Fprintf(
+		w,
+		"  delivery      p50 %s   p99 %s\n",
+		ms(r.PacedDeliverP50),
+		ms(r.PacedDeliverP99),
+	)
 }
 
 func pct(ds []time.Duration, p int) time.Duration {
@@ -191,7 +201,10 @@ func start(ctx context.Context, dir string, o Options) (*env, error) {
 	if err != nil {
 		return nil, err
 	}
-	a, err := app.New(ctx, app.Options{Config: cfg, Logger: slog.New(slog.DiscardHandler), Out: io.Discard})
+	a, err := app.New(
+		ctx,
+		app.Options{Config: cfg, Logger: slog.New(slog.DiscardHandler), Out: io.Discard},
+	)
 	if err != nil {
 		return nil, err
 	}
@@ -225,14 +238,20 @@ func start(ctx context.Context, dir string, o Options) (*env, error) {
 			"tracking_url": map[string]any{"type": "url", "required": true},
 		},
 	}
-	if status, err := e.call(ctx, "PUT", "/v1/templates/order-shipped", tmpl, nil); err != nil || status != 201 {
+	if status, err := e.call(ctx, "PUT", "/v1/templates/order-shipped", tmpl, nil); err != nil ||
+		status != 201 {
 		e.stop()
 		return nil, fmt.Errorf("save bench template: status %d: %v", status, err)
 	}
 	return e, nil
 }
 
-func (e *env) call(ctx context.Context, method, path string, body any, hdr map[string]string) (int, error) {
+func (e *env) call(
+	ctx context.Context,
+	method, path string,
+	body any,
+	hdr map[string]string,
+) (int, error) {
 	b, err := json.Marshal(body)
 	if err != nil {
 		return 0, err
@@ -289,9 +308,19 @@ func (e *env) drive(ctx context.Context, n, c int, rate float64) (*run, error) {
 				seq := first + int64(i)
 				msg := map[string]any{
 					"template": "order-shipped",
-					"to":       map[string]any{"email": "customer" + strconv.FormatInt(seq, 10) + "@example.test", "name": "Pat Doe"},
-					"data": map[string]any{"first_name": "Pat", "order_number": "A-" + strconv.FormatInt(seq, 10),
-						"shop_name": "Acme Pharmacy", "tracking_url": "https://track.example.test/A-" + strconv.FormatInt(seq, 10)},
+					"to": map[string]any{
+						"email": "customer" + strconv.FormatInt(seq, 10) + "@example.test",
+						"name":  "Pat Doe",
+					},
+					"data": map[string]any{
+						"first_name":   "Pat",
+						"order_number": "A-" + strconv.FormatInt(seq, 10),
+						"shop_name":    "Acme Pharmacy",
+						"tracking_url": "https://track.example.test/A-" + strconv.FormatInt(
+							seq,
+							10,
+						),
+					},
 					"headers": map[string]any{"X-Bench-Seq": strconv.FormatInt(seq, 10)},
 				}
 				t0 := time.Now()
@@ -347,7 +376,10 @@ func startSink(ca *localca.CA) (*sink, error) {
 	s := &sink{seen: map[int64]time.Time{}, more: make(chan struct{}, 1)}
 	s.srv = smtp.NewServer(s)
 	s.srv.Domain = "localhost"
-	s.srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	s.srv.TLSConfig = &tls.Config{
+		Certificates: []tls.Certificate{cert},
+		MinVersion:   tls.VersionTLS12,
+	}
 	s.srv.ReadTimeout = time.Minute
 	s.srv.WriteTimeout = time.Minute
 	s.srv.ErrorLog = discardLog{}
@@ -400,7 +432,11 @@ type sinkSession struct {
 
 func (ss *sinkSession) Mail(string, *smtp.MailOptions) error {
 	if _, ok := ss.c.TLSConnectionState(); !ok {
-		return &smtp.SMTPError{Code: 530, EnhancedCode: smtp.EnhancedCode{5, 7, 0}, Message: "STARTTLS first"}
+		return &smtp.SMTPError{
+			Code:         530,
+			EnhancedCode: smtp.EnhancedCode{5, 7, 0},
+			Message:      "STARTTLS first",
+		}
 	}
 	return nil
 }

@@ -177,7 +177,9 @@ func Load(file string, overrides map[string]string) (*Config, error) {
 		c.PortalSecretFile = filepath.Join(c.DataDir, "portal-secret")
 	}
 	if (c.HTTPTLSCertFile == "") != (c.HTTPTLSKeyFile == "") {
-		return nil, errors.New("SEALPOST_HTTP_TLS_CERT_FILE and SEALPOST_HTTP_TLS_KEY_FILE go together")
+		return nil, errors.New(
+			"SEALPOST_HTTP_TLS_CERT_FILE and SEALPOST_HTTP_TLS_KEY_FILE go together",
+		)
 	}
 	return c, nil
 }
@@ -227,7 +229,10 @@ func readFile(path string) (map[string]string, error) {
 		name, value, ok := strings.Cut(line, "=")
 		name = strings.TrimSpace(name)
 		if !ok || !known[name] {
-			return nil, fmt.Errorf("config file line %d: expected SEALPOST_NAME=value with a known name", n)
+			return nil, fmt.Errorf(
+				"config file line %d: expected SEALPOST_NAME=value with a known name",
+				n,
+			)
 		}
 		out[name] = strings.Trim(strings.TrimSpace(value), `"`)
 	}

@@ -26,7 +26,11 @@ func TestDefaults(t *testing.T) {
 func TestPrecedenceAndSecretFiles(t *testing.T) {
 	dir := t.TempDir()
 	file := filepath.Join(dir, "sealpost.conf")
-	os.WriteFile(file, []byte("# comment\nSEALPOST_RELAY_PORT=465\nSEALPOST_RELAY_HOST=file.example\n"), 0o600)
+	os.WriteFile(
+		file,
+		[]byte("# comment\nSEALPOST_RELAY_PORT=465\nSEALPOST_RELAY_HOST=file.example\n"),
+		0o600,
+	)
 	secret := filepath.Join(dir, "pw")
 	os.WriteFile(secret, []byte("s3cret-value\n"), 0o600)
 
@@ -70,7 +74,8 @@ func TestConfigFileErrorsDoNotEchoLines(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "bad.conf")
 	os.WriteFile(file, []byte("SEALPOST_RELAY_PASSWRD=topsecret\n"), 0o600)
 	_, err := config.Load(file, nil)
-	if err == nil || strings.Contains(err.Error(), "topsecret") || !strings.Contains(err.Error(), "line 1") {
+	if err == nil || strings.Contains(err.Error(), "topsecret") ||
+		!strings.Contains(err.Error(), "line 1") {
 		t.Fatalf("err = %v", err)
 	}
 }

@@ -44,8 +44,14 @@ func New() *Metrics {
 		Name: "sealpost_portal_events_total",
 		Help: "Portal events: view, code_sent, verify_failed, verified, locked.",
 	}, []string{"kind"})
-	m.registry.MustRegister(m.requests, m.accepted, m.attempts, m.portal,
-		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.registry.MustRegister(
+		m.requests,
+		m.accepted,
+		m.attempts,
+		m.portal,
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	)
 	return m
 }
 

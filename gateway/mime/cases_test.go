@@ -339,7 +339,11 @@ func TestCaseBL10HeaderInjection(t *testing.T) {
 		{"subject encoded CRLF", func(m *Message) {
 			m.Subject = "=?UTF-8?Q?Hi=0D=0ABcc:_spy@attacker.test?="
 		}, "subject"},
-		{"subject lone CR", func(m *Message) { m.Subject = "Hi\rBcc: spy@attacker.test" }, "subject"},
+		{
+			"subject lone CR",
+			func(m *Message) { m.Subject = "Hi\rBcc: spy@attacker.test" },
+			"subject",
+		},
 		{"subject NUL", func(m *Message) { m.Subject = "Hi\x00spy" }, "subject"},
 		{"from name LF", func(m *Message) { m.From.Name = "Shop\nBcc: spy@attacker.test" }, "from"},
 		{"reply-to name CR", func(m *Message) {
@@ -355,7 +359,9 @@ func TestCaseBL10HeaderInjection(t *testing.T) {
 			m.To[0].Name = "=?UTF-8?B?UGF0CkJjYzogc3B5QGF0dGFja2VyLnRlc3Q=?="
 		}, "to[0]"},
 		{"custom header encoded CRLF", func(m *Message) {
-			m.Headers = []Header{{Name: "X-Ref", Value: "=?UTF-8?Q?a=0D=0ABcc:_spy@attacker.test?="}}
+			m.Headers = []Header{
+				{Name: "X-Ref", Value: "=?UTF-8?Q?a=0D=0ABcc:_spy@attacker.test?="},
+			}
 		}, "headers[0].value"},
 		{"custom header name CRLF", func(m *Message) {
 			m.Headers = []Header{{Name: "X-Ref\r\nBcc", Value: "spy@attacker.test"}}

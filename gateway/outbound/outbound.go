@@ -57,7 +57,14 @@ func New(c *catalog.Catalog, relay Relay, signer *dkim.Signer, from address.Addr
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Outbound{catalog: c, relay: relay, signer: signer, from: from, logger: logger, now: time.Now}
+	return &Outbound{
+		catalog: c,
+		relay:   relay,
+		signer:  signer,
+		from:    from,
+		logger:  logger,
+		now:     time.Now,
+	}
 }
 
 // Build renders m and returns the signed message bytes ready for DATA.
@@ -158,11 +165,19 @@ func (o *Outbound) Deliver(ctx context.Context, m *store.Message) queue.Outcome 
 		return queue.Outcome{Status: store.StatusDeferred, Reason: "message could not be built"}
 	}
 
-	receipt, err := o.relay.Send(ctx, delivery.Envelope{From: o.from.Email, To: []string{m.Recipient}}, raw)
+	receipt, err := o.relay.Send(
+		ctx,
+		delivery.Envelope{From: o.from.Email, To: []string{m.Recipient}},
+		raw,
+	)
 	if err != nil {
 		return outcomeOf(ctx, err)
 	}
-	return queue.Outcome{Status: store.StatusSent, ReplyCode: receipt.Code, EnhancedCode: receipt.EnhancedCode}
+	return queue.Outcome{
+		Status:       store.StatusSent,
+		ReplyCode:    receipt.Code,
+		EnhancedCode: receipt.EnhancedCode,
+	}
 }
 
 func outcomeOf(ctx context.Context, err error) queue.Outcome {

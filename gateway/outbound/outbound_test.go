@@ -53,9 +53,17 @@ func TestDeliverReportsBuildFailuresWithoutContent(t *testing.T) {
 		mutate func(m *store.Message)
 		want   store.Status
 	}{
-		{"template version gone", func(m *store.Message) { m.TemplateVersion = 99 }, store.StatusFailed},
+		{
+			"template version gone",
+			func(m *store.Message) { m.TemplateVersion = 99 },
+			store.StatusFailed,
+		},
 		{"unreadable data", func(m *store.Message) { m.Data = "{CANARY" }, store.StatusFailed},
-		{"recipient no longer valid", func(m *store.Message) { m.Recipient = "CANARY@@x" }, store.StatusFailed},
+		{
+			"recipient no longer valid",
+			func(m *store.Message) { m.Recipient = "CANARY@@x" },
+			store.StatusFailed,
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -37,8 +37,10 @@ func securePages(next http.Handler) http.Handler {
 		h.Set("Referrer-Policy", "no-referrer")
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("X-Frame-Options", "DENY")
-		h.Set("Content-Security-Policy",
-			"default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+		h.Set(
+			"Content-Security-Policy",
+			"default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+		)
 		next.ServeHTTP(w, r)
 	})
 }
@@ -90,7 +92,12 @@ func (s *Service) show(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-func (s *Service) reveal(w http.ResponseWriter, r *http.Request, l *store.PortalLink, sessionHash []byte) {
+func (s *Service) reveal(
+	w http.ResponseWriter,
+	r *http.Request,
+	l *store.PortalLink,
+	sessionHash []byte,
+) {
 	ctx := r.Context()
 	p, err := s.db.GetPayload(ctx, l.MessageID)
 	if errors.Is(err, store.ErrNotFound) {
@@ -221,7 +228,9 @@ func (s *Service) verify(w http.ResponseWriter, r *http.Request) {
 	}
 	s.record(ctx, l.MessageID, "verified", r.RemoteAddr)
 	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: session, Path: "/p/" + token,
-		MaxAge: int(SessionMax / time.Second), Secure: true, HttpOnly: true, SameSite: http.SameSiteStrictMode})
+		MaxAge: int(
+			SessionMax / time.Second,
+		), Secure: true, HttpOnly: true, SameSite: http.SameSiteStrictMode})
 	http.Redirect(w, r, "/p/"+token, http.StatusSeeOther)
 }
 
@@ -265,6 +274,12 @@ func (s *Service) page(w http.ResponseWriter, status int, name string, data any)
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
 	if err := pages.ExecuteTemplate(w, name, data); err != nil {
-		s.logger.Error("portal page failed", "page", name, "err", errors.New(strings.SplitN(err.Error(), ":", 2)[0]))
+		s.logger.Error(
+			"portal page failed",
+			"page",
+			name,
+			"err",
+			errors.New(strings.SplitN(err.Error(), ":", 2)[0]),
+		)
 	}
 }

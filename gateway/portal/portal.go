@@ -174,8 +174,12 @@ func (s *Service) Prepare(ctx context.Context, messageID string, payload json.Ra
 	p := &Prepared{
 		payload: &store.Payload{MessageID: messageID, KeyID: box.KeyID, WrappedKey: box.WrappedKey,
 			Nonce: box.Nonce, Ciphertext: box.Ciphertext, ExpiresAt: expires},
-		link: &store.PortalLink{TokenHash: sealed.HashToken(s.token(messageID)), MessageID: messageID,
-			ExpiresAt: expires, CreatedAt: now},
+		link: &store.PortalLink{
+			TokenHash: sealed.HashToken(s.token(messageID)),
+			MessageID: messageID,
+			ExpiresAt: expires,
+			CreatedAt: now,
+		},
 	}
 	if k != nil {
 		release, err := s.acquireSlow(ctx)
@@ -234,8 +238,12 @@ func (s *Service) RotateMaster(ctx context.Context) (int, error) {
 			return total, nil
 		}
 		for _, k := range keys {
-			box, err := sealed.Rewrap(ctx, s.kek, &sealed.Sealed{KeyID: k.KeyID, WrappedKey: k.WrappedKey,
-				Nonce: k.Nonce, Ciphertext: k.Ciphertext})
+			box, err := sealed.Rewrap(
+				ctx,
+				s.kek,
+				&sealed.Sealed{KeyID: k.KeyID, WrappedKey: k.WrappedKey,
+					Nonce: k.Nonce, Ciphertext: k.Ciphertext},
+			)
 			if err != nil {
 				return total, fmt.Errorf("rewrap payload key: %w", err)
 			}

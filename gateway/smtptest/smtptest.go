@@ -103,7 +103,12 @@ func New(opts Options) (*Server, error) {
 		tlsCfg.MaxVersion = opts.MaxTLSVersion
 	}
 
-	s := &Server{CA: ca, opts: opts, arrived: make(chan struct{}, 1<<16), closed: make(chan struct{})}
+	s := &Server{
+		CA:      ca,
+		opts:    opts,
+		arrived: make(chan struct{}, 1<<16),
+		closed:  make(chan struct{}),
+	}
 	s.srv = smtp.NewServer(s)
 	s.srv.Domain = "localhost"
 	s.srv.ReadTimeout = 30 * time.Second
@@ -219,7 +224,10 @@ func (ss *session) Data(r io.Reader) error {
 		version = st.Version
 	}
 	ss.s.mu.Lock()
-	ss.s.messages = append(ss.s.messages, Received{From: ss.from, To: ss.to, Data: buf.Bytes(), TLSVersion: version})
+	ss.s.messages = append(
+		ss.s.messages,
+		Received{From: ss.from, To: ss.to, Data: buf.Bytes(), TLSVersion: version},
+	)
 	ss.s.mu.Unlock()
 	select {
 	case ss.s.arrived <- struct{}{}:

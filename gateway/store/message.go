@@ -112,7 +112,10 @@ func (q queries) GetMessage(ctx context.Context, id string) (*Message, error) {
 }
 
 // GetMessageByIdempotencyKey finds the message an API key accepted under key.
-func (q queries) GetMessageByIdempotencyKey(ctx context.Context, apiKeyID, key string) (*Message, error) {
+func (q queries) GetMessageByIdempotencyKey(
+	ctx context.Context,
+	apiKeyID, key string,
+) (*Message, error) {
 	m, err := scanMessage(q.ex.queryRow(ctx, q.sql("GetMessageByIdempotencyKey"), apiKeyID, key))
 	if err != nil {
 		if errors.Is(err, ErrNotFound) {

@@ -61,7 +61,10 @@ func (db *DB) MigrateUp(ctx context.Context) ([]MigrationStatus, error) {
 		if err != nil {
 			return done, fmt.Errorf("migrate %04d_%s up: %w", m.Version, m.Name, err)
 		}
-		done = append(done, MigrationStatus{Line: "sealpost", Version: m.Version, Name: m.Name, Applied: true})
+		done = append(
+			done,
+			MigrationStatus{Line: "sealpost", Version: m.Version, Name: m.Name, Applied: true},
+		)
 	}
 	return done, nil
 }
@@ -88,7 +91,11 @@ func (db *DB) MigrateDown(ctx context.Context, steps int, all bool) ([]Migration
 			if _, err := tx.ex.exec(ctx, m.Down); err != nil {
 				return err
 			}
-			_, err := tx.ex.exec(ctx, db.rebind("DELETE FROM sealpost_migration WHERE version = $1"), m.Version)
+			_, err := tx.ex.exec(
+				ctx,
+				db.rebind("DELETE FROM sealpost_migration WHERE version = $1"),
+				m.Version,
+			)
 			return err
 		})
 		if err != nil {
@@ -103,7 +110,11 @@ func (db *DB) MigrateDown(ctx context.Context, steps int, all bool) ([]Migration
 	if _, err := db.ex.exec(ctx, "DROP TABLE IF EXISTS sealpost_migration"); err != nil {
 		return done, fmt.Errorf("drop migration table: %w", err)
 	}
-	riverDone, err := db.riverMigrate(ctx, rivermigrate.DirectionDown, &rivermigrate.MigrateOpts{TargetVersion: -1})
+	riverDone, err := db.riverMigrate(
+		ctx,
+		rivermigrate.DirectionDown,
+		&rivermigrate.MigrateOpts{TargetVersion: -1},
+	)
 	if err != nil {
 		return done, fmt.Errorf("migrate river down: %w", err)
 	}
@@ -119,7 +130,15 @@ func (db *DB) MigrationStatus(ctx context.Context) ([]MigrationStatus, error) {
 		return nil, err
 	}
 	for _, m := range riverAll {
-		out = append(out, MigrationStatus{Line: "river", Version: m.Version, Name: m.Name, Applied: riverApplied[m.Version]})
+		out = append(
+			out,
+			MigrationStatus{
+				Line:    "river",
+				Version: m.Version,
+				Name:    m.Name,
+				Applied: riverApplied[m.Version],
+			},
+		)
 	}
 
 	migs, err := migrations.All(db.dialect)
@@ -131,7 +150,15 @@ func (db *DB) MigrationStatus(ctx context.Context) ([]MigrationStatus, error) {
 		return nil, err
 	}
 	for _, m := range migs {
-		out = append(out, MigrationStatus{Line: "sealpost", Version: m.Version, Name: m.Name, Applied: applied[m.Version]})
+		out = append(
+			out,
+			MigrationStatus{
+				Line:    "sealpost",
+				Version: m.Version,
+				Name:    m.Name,
+				Applied: applied[m.Version],
+			},
+		)
 	}
 	return out, nil
 }
@@ -153,7 +180,12 @@ func (db *DB) CheckSchema(ctx context.Context) error {
 		if pending == 1 {
 			noun = "migration is"
 		}
-		return fmt.Errorf("%w: %d %s pending; run `sealpost migrate up`", ErrSchemaBehind, pending, noun)
+		return fmt.Errorf(
+			"%w: %d %s pending; run `sealpost migrate up`",
+			ErrSchemaBehind,
+			pending,
+			noun,
+		)
 	}
 	return nil
 }
@@ -187,7 +219,11 @@ func (db *DB) appliedVersions(ctx context.Context) (map[int]bool, error) {
 
 // riverMigrator hides River's generic migrator behind the two calls we use.
 type riverMigrator interface {
-	migrate(ctx context.Context, dir rivermigrate.Direction, opts *rivermigrate.MigrateOpts) (*rivermigrate.MigrateResult, error)
+	migrate(
+		ctx context.Context,
+		dir rivermigrate.Direction,
+		opts *rivermigrate.MigrateOpts,
+	) (*rivermigrate.MigrateResult, error)
 	all() []rivermigrate.Migration
 	existing(ctx context.Context) ([]rivermigrate.Migration, error)
 }
@@ -227,7 +263,15 @@ func (db *DB) riverMigrate(ctx context.Context, dir rivermigrate.Direction,
 	}
 	var out []MigrationStatus
 	for _, v := range res.Versions {
-		out = append(out, MigrationStatus{Line: "river", Version: v.Version, Name: v.Name, Applied: dir == rivermigrate.DirectionUp})
+		out = append(
+			out,
+			MigrationStatus{
+				Line:    "river",
+				Version: v.Version,
+				Name:    v.Name,
+				Applied: dir == rivermigrate.DirectionUp,
+			},
+		)
 	}
 	return out, nil
 }

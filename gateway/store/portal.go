@@ -56,7 +56,11 @@ type PayloadKey struct {
 
 // ListPayloadKeysNotUnder returns up to limit payload keys wrapped under a
 // key other than keyID.
-func (q queries) ListPayloadKeysNotUnder(ctx context.Context, keyID string, limit int) ([]PayloadKey, error) {
+func (q queries) ListPayloadKeysNotUnder(
+	ctx context.Context,
+	keyID string,
+	limit int,
+) ([]PayloadKey, error) {
 	rs, err := q.ex.query(ctx, q.sql("ListPayloadKeys"), keyID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("list payload keys: %w", err)
@@ -75,7 +79,11 @@ func (q queries) ListPayloadKeysNotUnder(ctx context.Context, keyID string, limi
 
 // RewrapPayload replaces a payload's wrapped key if it is still wrapped
 // under oldKeyID.
-func (q queries) RewrapPayload(ctx context.Context, messageID, oldKeyID, newKeyID string, wrapped []byte) error {
+func (q queries) RewrapPayload(
+	ctx context.Context,
+	messageID, oldKeyID, newKeyID string,
+	wrapped []byte,
+) error {
 	if _, err := q.ex.exec(ctx, q.sql("RewrapPayload"), messageID, newKeyID, wrapped, oldKeyID); err != nil {
 		return fmt.Errorf("rewrap payload: %w", err)
 	}
@@ -84,7 +92,11 @@ func (q queries) RewrapPayload(ctx context.Context, messageID, oldKeyID, newKeyI
 
 // PurgeExpired deletes payloads, portal links and sessions past their
 // expiry and returns how many payloads went.
-func (q queries) PurgeExpired(ctx context.Context, now time.Time, idle time.Duration) (int64, error) {
+func (q queries) PurgeExpired(
+	ctx context.Context,
+	now time.Time,
+	idle time.Duration,
+) (int64, error) {
 	n, err := q.ex.exec(ctx, q.sql("PurgeExpiredPayloads"), now.UTC())
 	if err != nil {
 		return 0, fmt.Errorf("purge payloads: %w", err)
@@ -144,7 +156,13 @@ func (q queries) GetPortalLink(ctx context.Context, tokenHash []byte) (*PortalLi
 		return nil, fmt.Errorf("get portal link: %w", err)
 	}
 	l.KnowledgeKind, l.KnowledgeHash = kind.String, khash.String
-	l.CodeExpiresAt, l.CodeSentAt, l.LockedAt = nullTime(codeExp), nullTime(codeSent), nullTime(locked)
+	l.CodeExpiresAt, l.CodeSentAt, l.LockedAt = nullTime(
+		codeExp,
+	), nullTime(
+		codeSent,
+	), nullTime(
+		locked,
+	)
 	l.ExpiresAt, l.CreatedAt = l.ExpiresAt.UTC(), l.CreatedAt.UTC()
 	return &l, nil
 }
@@ -158,7 +176,11 @@ func nullTime(t sql.NullTime) *time.Time {
 }
 
 // SetPortalCode stores the hash of a newly sent one-time code.
-func (q queries) SetPortalCode(ctx context.Context, tokenHash, codeHash []byte, expires, sent time.Time) error {
+func (q queries) SetPortalCode(
+	ctx context.Context,
+	tokenHash, codeHash []byte,
+	expires, sent time.Time,
+) error {
 	if _, err := q.ex.exec(ctx, q.sql("SetPortalCode"), tokenHash, codeHash, expires.UTC(), sent.UTC()); err != nil {
 		return fmt.Errorf("set portal code: %w", err)
 	}
@@ -176,10 +198,16 @@ func (q queries) ClearPortalCode(ctx context.Context, tokenHash []byte) error {
 // RecordPortalFailure counts a failed verification, locking the link when
 // the count reaches limit, and returns the new count and whether it is
 // locked.
-func (q queries) RecordPortalFailure(ctx context.Context, tokenHash []byte, limit int, now time.Time) (int, bool, error) {
+func (q queries) RecordPortalFailure(
+	ctx context.Context,
+	tokenHash []byte,
+	limit int,
+	now time.Time,
+) (int, bool, error) {
 	var n int
 	var locked sql.NullTime
-	err := q.ex.queryRow(ctx, q.sql("RecordPortalFailure"), tokenHash, limit, now.UTC()).Scan(&n, &locked)
+	err := q.ex.queryRow(ctx, q.sql("RecordPortalFailure"), tokenHash, limit, now.UTC()).
+		Scan(&n, &locked)
 	if err != nil {
 		return 0, false, fmt.Errorf("record portal failure: %w", err)
 	}
@@ -190,7 +218,14 @@ func (q queries) RecordPortalFailure(ctx context.Context, tokenHash []byte, limi
 func (q queries) InsertPortalSession(ctx context.Context, sessionHash []byte, messageID string,
 	now, expires time.Time,
 ) error {
-	_, err := q.ex.exec(ctx, q.sql("InsertPortalSession"), sessionHash, messageID, now.UTC(), expires.UTC())
+	_, err := q.ex.exec(
+		ctx,
+		q.sql("InsertPortalSession"),
+		sessionHash,
+		messageID,
+		now.UTC(),
+		expires.UTC(),
+	)
 	if err != nil {
 		return fmt.Errorf("insert portal session: %w", err)
 	}
@@ -218,7 +253,11 @@ func (q queries) TouchPortalSession(ctx context.Context, sessionHash []byte, now
 
 // MarkPortalSessionViewed claims a session's single view; it reports false
 // when the view was already used.
-func (q queries) MarkPortalSessionViewed(ctx context.Context, sessionHash []byte, now time.Time) (bool, error) {
+func (q queries) MarkPortalSessionViewed(
+	ctx context.Context,
+	sessionHash []byte,
+	now time.Time,
+) (bool, error) {
 	n, err := q.ex.exec(ctx, q.sql("MarkPortalSessionViewed"), sessionHash, now.UTC())
 	if err != nil {
 		return false, fmt.Errorf("mark portal session viewed: %w", err)

@@ -73,7 +73,13 @@ func TestTemplateVersions(t *testing.T) {
 		ctx := context.Background()
 		now := time.Now()
 		for want := 1; want <= 3; want++ {
-			v, err := db.InsertTemplateVersion(ctx, "order-shipped", `{"v":`+string(rune('0'+want))+`}`, "key1", now)
+			v, err := db.InsertTemplateVersion(
+				ctx,
+				"order-shipped",
+				`{"v":`+string(rune('0'+want))+`}`,
+				"key1",
+				now,
+			)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -144,7 +150,10 @@ func TestMessageIdempotencyAndAttempts(t *testing.T) {
 			got.SentAt == nil || !got.SentAt.Equal(now) || !got.CreatedAt.Equal(now) {
 			t.Fatalf("after attempts: %+v", got)
 		}
-		if err := db.RecordAttempt(ctx, "nope", store.Attempt{Status: store.StatusSent, At: now}); !errors.Is(err, store.ErrNotFound) {
+		if err := db.RecordAttempt(ctx, "nope", store.Attempt{Status: store.StatusSent, At: now}); !errors.Is(
+			err,
+			store.ErrNotFound,
+		) {
 			t.Fatalf("attempt on missing message: %v", err)
 		}
 	})
