@@ -196,12 +196,16 @@ func (q *Queue) Accept(ctx context.Context, m *store.Message,
 	errReplay := errors.New("replay")
 	var existing *store.Message
 	err = q.db.InTx(ctx, func(tx *store.Tx) error {
-		jobID, err := q.engine.insertTx(ctx, tx, DeliverArgs{MessageID: m.ID})
-		if err != nil {
-			return err
+		// A message that is suppressed when it arrives is recorded as such
+		// and gets no delivery job: it is never sent.
+		if m.Status != store.StatusSuppressed {
+			jobID, err := q.engine.insertTx(ctx, tx, DeliverArgs{MessageID: m.ID})
+			if err != nil {
+				return err
+			}
+			m.JobID = jobID
 		}
-		m.JobID = jobID
-		err = tx.InsertMessage(ctx, m)
+		err := tx.InsertMessage(ctx, m)
 		if errors.Is(err, store.ErrConflict) && m.IdempotencyKey != "" {
 			existing, err = tx.GetMessageByIdempotencyKey(ctx, m.APIKeyID, m.IdempotencyKey)
 			if err != nil {

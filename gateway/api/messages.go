@@ -20,6 +20,7 @@ import (
 	"github.com/sealpost/sealpost/gateway/address"
 	"github.com/sealpost/sealpost/gateway/apikey"
 	"github.com/sealpost/sealpost/gateway/catalog"
+	"github.com/sealpost/sealpost/gateway/compliance"
 	"github.com/sealpost/sealpost/gateway/mime"
 	"github.com/sealpost/sealpost/gateway/outbound"
 	"github.com/sealpost/sealpost/gateway/portal"
@@ -100,9 +101,6 @@ func (s *Server) postMessage(w http.ResponseWriter, r *http.Request) {
 	switch in.Category {
 	case CategoryTransactional:
 	case CategoryMarketing:
-		probs = append(probs, FieldProblem{Pointer: "/category",
-			Detail: "marketing mail needs recorded consent, which this gateway does not keep yet; " +
-				"only transactional mail is accepted"})
 	default:
 		probs = append(
 			probs,
@@ -170,6 +168,10 @@ func (s *Server) postMessage(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		s.logger.Error("build message failed", "err", err)
 		writeProblem(w, internalError())
+		return
+	}
+	if prob := s.checkRecipient(r, m); prob != nil {
+		writeProblem(w, prob)
 		return
 	}
 	if s.check != nil {
@@ -450,6 +452,47 @@ func checkExtraHeaders(h map[string]string) []FieldProblem {
 		}
 	}
 	return out
+}
+
+// checkRecipient applies suppression and consent. A suppressed recipient's
+// message is still accepted and recorded, as suppressed and without a
+// delivery job, so the sender can see why it was not sent. Marketing mail
+// without current consent is refused.
+func (s *Server) checkRecipient(r *http.Request, m *store.Message) *Problem {
+	if s.comply == nil {
+		if m.Category == CategoryMarketing {
+			return validationProblem("marketing mail needs consent records",
+				FieldProblem{Pointer: "/category", Detail: "marketing mail is not enabled on this gateway"})
+		}
+		return nil
+	}
+	ctx := r.Context()
+	_, suppressed, err := s.comply.Suppressed(ctx, m.Recipient, m.Category)
+	if err != nil {
+		s.logger.Error("suppression check failed", "err", err)
+		return internalError()
+	}
+	if suppressed {
+		m.Status = store.StatusSuppressed
+		return nil
+	}
+	if m.Category == CategoryMarketing {
+		if !s.comply.CanUnsubscribe() {
+			return validationProblem("marketing mail is not enabled",
+				FieldProblem{Pointer: "/category",
+					Detail: "marketing mail needs one-click unsubscribe links: configure the portal secret and public URL"})
+		}
+		ok, err := s.comply.HasConsent(ctx, m.Recipient, compliance.PurposeMarketing)
+		if err != nil {
+			s.logger.Error("consent check failed", "err", err)
+			return internalError()
+		}
+		if !ok {
+			return validationProblem("the message was not accepted",
+				FieldProblem{Pointer: "/to", Detail: "has no current marketing consent on record"})
+		}
+	}
+	return nil
 }
 
 // buildProblem describes why an otherwise valid message could not be built,

@@ -11,6 +11,7 @@ import (
 	"github.com/sealpost/sealpost/gateway/address"
 	"github.com/sealpost/sealpost/gateway/apikey"
 	"github.com/sealpost/sealpost/gateway/catalog"
+	"github.com/sealpost/sealpost/gateway/compliance"
 	"github.com/sealpost/sealpost/gateway/metrics"
 	"github.com/sealpost/sealpost/gateway/portal"
 	"github.com/sealpost/sealpost/gateway/store"
@@ -37,6 +38,8 @@ type Config struct {
 	// Metrics, when set, is served at /metrics to admin keys and fed by
 	// every request.
 	Metrics *metrics.Metrics
+	// Compliance checks suppression and consent and records changes.
+	Compliance *compliance.Service
 }
 
 // Server is the HTTP API.
@@ -52,6 +55,7 @@ type Server struct {
 	check   func(ctx context.Context, m *store.Message) error
 	portal  *portal.Service
 	metrics *metrics.Metrics
+	comply  *compliance.Service
 }
 
 // New builds the API server.
@@ -59,7 +63,7 @@ func New(cfg Config) *Server {
 	s := &Server{
 		db: cfg.DB, queue: cfg.Queue, catalog: cfg.Catalog, auth: cfg.Auth, from: cfg.From,
 		limit: cfg.MaxRequestBytes, logger: cfg.Logger, mux: http.NewServeMux(), check: cfg.Check,
-		portal: cfg.Portal, metrics: cfg.Metrics,
+		portal: cfg.Portal, metrics: cfg.Metrics, comply: cfg.Compliance,
 	}
 	if s.limit == 0 {
 		s.limit = DefaultMaxRequestBytes
@@ -84,6 +88,15 @@ func New(cfg Config) *Server {
 	s.handle("GET /v1/keys", s.listKeys, apikey.Admin)
 	s.handle("DELETE /v1/keys/{id}", s.revokeKey, apikey.Admin)
 	s.mux.HandleFunc("GET /healthz", s.healthz)
+	if s.comply != nil {
+		s.mux.Handle("/u/", s.comply.Handler())
+		s.handle("POST /v1/consents", s.postConsent, apikey.Compliance, apikey.Admin, apikey.Marketer)
+		s.handle("GET /v1/consents", s.getConsents, apikey.Compliance, apikey.Admin)
+		s.handle("GET /v1/suppressions", s.listSuppressions, apikey.Compliance, apikey.Admin)
+		s.handle("POST /v1/suppressions", s.postSuppression, apikey.Compliance, apikey.Admin,
+			apikey.Marketer, apikey.Sender)
+		s.handle("DELETE /v1/suppressions/{id}", s.deleteSuppression, apikey.Compliance, apikey.Admin)
+	}
 	if s.metrics != nil {
 		s.handle("GET /metrics", s.metrics.Handler().ServeHTTP, apikey.Admin)
 	}

@@ -24,6 +24,7 @@ import (
 	"github.com/sealpost/sealpost/gateway/apikey"
 	"github.com/sealpost/sealpost/gateway/capture"
 	"github.com/sealpost/sealpost/gateway/catalog"
+	"github.com/sealpost/sealpost/gateway/compliance"
 	"github.com/sealpost/sealpost/gateway/config"
 	"github.com/sealpost/sealpost/gateway/delivery"
 	"github.com/sealpost/sealpost/gateway/metrics"
@@ -67,6 +68,7 @@ type App struct {
 	portal      *portal.Service
 	catalog     *catalog.Catalog
 	metrics     *metrics.Metrics
+	comply      *compliance.Service
 }
 
 // New builds the gateway and binds its listeners, but does not start
@@ -154,6 +156,11 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 		out.SetPortal(a.portal.URL)
 		qcfg.Purge = a.portal.Purge
 	}
+	a.comply, err = a.setupCompliance(opts.Dev)
+	if err != nil {
+		return nil, err
+	}
+	out.SetCompliance(a.comply.Suppressed, a.comply.UnsubscribeURL)
 	a.queue, err = queue.New(a.db, out, qcfg)
 	if err != nil {
 		return nil, err
@@ -162,7 +169,7 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 	a.api = api.New(api.Config{
 		DB: a.db, Queue: a.queue, Catalog: cat, Auth: apikey.NewAuthenticator(a.db),
 		From: a.from, MaxRequestBytes: cfg.MaxRequestBytes, Logger: a.logger.With("component", "api"),
-		Check: out.Check, Portal: a.portal, Metrics: a.metrics,
+		Check: out.Check, Portal: a.portal, Metrics: a.metrics, Compliance: a.comply,
 	})
 	if opts.Dev {
 		if err := a.devSetup(ctx, cat); err != nil {
@@ -174,8 +181,12 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("http listen: %w", err)
 	}
-	if a.portal != nil && cfg.PublicURL == "" && opts.Dev {
-		a.portal.SetBaseURL("http://" + a.listener.Addr().String())
+	if cfg.PublicURL == "" && opts.Dev {
+		base := "http://" + a.listener.Addr().String()
+		if a.portal != nil {
+			a.portal.SetBaseURL(base)
+		}
+		a.comply.SetBaseURL(base)
 	}
 	a.http = &http.Server{
 		Handler:           a.api,

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/json"
@@ -13,6 +14,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/sealpost/sealpost/gateway/catalog"
+	"github.com/sealpost/sealpost/gateway/compliance"
 	"github.com/sealpost/sealpost/gateway/mime"
 	"github.com/sealpost/sealpost/gateway/portal"
 	"github.com/sealpost/sealpost/gateway/sealed"
@@ -126,4 +128,26 @@ func (a *App) sendPortalCode(ctx context.Context, linkMessageID, code string) er
 		Status: store.StatusQueued, CreatedAt: now,
 	})
 	return err
+}
+
+// setupCompliance builds the consent and suppression service. Unsubscribe
+// links are signed with a key derived from the portal secret (created with
+// the master key, or by dev mode). Without that secret marketing mail is
+// refused, since its unsubscribe links could not be honoured.
+func (a *App) setupCompliance(dev bool) (*compliance.Service, error) {
+	cfg := a.cfg
+	var key []byte
+	if _, err := os.Stat(cfg.PortalSecretFile); err == nil || dev {
+		secret, err := portal.LoadOrCreateSecret(cfg.PortalSecretFile)
+		if err != nil {
+			return nil, err
+		}
+		mac := hmac.New(sha256.New, secret)
+		mac.Write([]byte("sealpost unsubscribe key v1"))
+		key = mac.Sum(nil)
+	} else {
+		a.logger.Info("marketing mail disabled: no portal secret for unsubscribe links " +
+			"(run `sealpost keys init-master`)")
+	}
+	return compliance.New(a.db, key, cfg.PublicURL, a.logger.With("component", "compliance")), nil
 }

@@ -40,11 +40,22 @@ type Outbound struct {
 	logger  *slog.Logger
 	now     func() time.Time
 	// portalURL gives a message's portal link; nil when the portal is off.
-	portalURL func(messageID string) string
+	portalURL      func(messageID string) string
+	suppressed     func(ctx context.Context, email, category string) (string, bool, error)
+	unsubscribeURL func(messageID string) string
 }
 
 // PortalVariable is the template variable the portal link is rendered into.
 const PortalVariable = "portal_url"
+
+// SetCompliance makes every attempt re-check suppression just before it
+// sends, and gives marketing mail RFC 8058 one-click unsubscribe headers.
+func (o *Outbound) SetCompliance(
+	suppressed func(ctx context.Context, email, category string) (string, bool, error),
+	unsubscribeURL func(messageID string) string,
+) {
+	o.suppressed, o.unsubscribeURL = suppressed, unsubscribeURL
+}
 
 // SetPortal makes templates that declare PortalVariable render each
 // message's portal link there.
@@ -142,6 +153,11 @@ func (o *Outbound) compose(ctx context.Context, m *store.Message) ([]byte, error
 	for name, value := range extra {
 		msg.Headers = append(msg.Headers, mime.Header{Name: name, Value: value})
 	}
+	if m.Category == "marketing" && o.unsubscribeURL != nil {
+		msg.Headers = append(msg.Headers,
+			mime.Header{Name: "List-Unsubscribe", Value: "<" + o.unsubscribeURL(m.ID) + ">"},
+			mime.Header{Name: "List-Unsubscribe-Post", Value: "List-Unsubscribe=One-Click"})
+	}
 	body, err := msg.Bytes()
 	if err != nil {
 		return nil, &buildError{reason: "message could not be built: " + err.Error(), cause: err}
@@ -151,6 +167,15 @@ func (o *Outbound) compose(ctx context.Context, m *store.Message) ([]byte, error
 
 // Deliver makes one attempt for m.
 func (o *Outbound) Deliver(ctx context.Context, m *store.Message) queue.Outcome {
+	if o.suppressed != nil {
+		reason, suppressed, err := o.suppressed(ctx, m.Recipient, m.Category)
+		if err != nil {
+			return queue.Outcome{Status: store.StatusDeferred, Reason: "suppression check failed"}
+		}
+		if suppressed {
+			return queue.Outcome{Status: store.StatusSuppressed, Reason: "recipient suppressed: " + reason}
+		}
+	}
 	raw, err := o.Build(ctx, m)
 	if err != nil {
 		var be *buildError

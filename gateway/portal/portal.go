@@ -25,11 +25,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"os"
 	"strings"
 	"time"
 
+	"github.com/sealpost/sealpost/gateway/clientaddr"
 	"github.com/sealpost/sealpost/gateway/sealed"
 	"github.com/sealpost/sealpost/gateway/store"
 )
@@ -260,23 +260,6 @@ func (s *Service) Purge(ctx context.Context) (int64, error) {
 	return s.db.PurgeExpired(ctx, s.now(), SessionIdle)
 }
 
-// truncateAddr keeps the network part of an address only (/24 for IPv4,
-// /48 for IPv6): enough to see where views came from, not who.
-func truncateAddr(remote string) string {
-	host, _, err := net.SplitHostPort(remote)
-	if err != nil {
-		host = remote
-	}
-	ip := net.ParseIP(host)
-	if ip == nil {
-		return ""
-	}
-	if v4 := ip.To4(); v4 != nil {
-		return net.IP(v4.Mask(net.CIDRMask(24, 32))).String() + "/24"
-	}
-	return ip.Mask(net.CIDRMask(48, 128)).String() + "/48"
-}
-
 func newID() string {
 	var b [16]byte
 	_, _ = rand.Read(b[:])
@@ -285,7 +268,7 @@ func newID() string {
 
 func (s *Service) record(ctx context.Context, messageID, kind, remote string) {
 	err := s.db.InsertPortalEvent(context.WithoutCancel(ctx), &store.PortalEvent{ID: newID(),
-		MessageID: messageID, Kind: kind, RemoteAddr: truncateAddr(remote), CreatedAt: s.now()})
+		MessageID: messageID, Kind: kind, RemoteAddr: clientaddr.Truncate(remote), CreatedAt: s.now()})
 	if err != nil {
 		s.logger.Error("portal event not recorded", "kind", kind, "err", err)
 	}

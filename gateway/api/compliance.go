@@ -1,0 +1,284 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+	"regexp"
+	"time"
+
+	"github.com/sealpost/sealpost/gateway/clientaddr"
+	"github.com/sealpost/sealpost/gateway/compliance"
+	"github.com/sealpost/sealpost/gateway/store"
+)
+
+var (
+	purposeRE = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,63}$`)
+	idRE      = regexp.MustCompile(`^[0-9a-f]{32}$`)
+)
+
+type consentBody struct {
+	Email          string `json:"email"`
+	Purpose        string `json:"purpose"`
+	Action         string `json:"action"`
+	Source         string `json:"source"`
+	WordingVersion string `json:"wording_version"`
+	Wording        string `json:"wording"`
+	IP             string `json:"ip"`
+	UserAgent      string `json:"user_agent"`
+}
+
+type consentView struct {
+	ID             string    `json:"id"`
+	Purpose        string    `json:"purpose"`
+	Action         string    `json:"action"`
+	Source         string    `json:"source"`
+	WordingVersion string    `json:"wording_version,omitempty"`
+	WordingHash    string    `json:"wording_hash,omitempty"`
+	IP             string    `json:"ip,omitempty"`
+	UserAgent      string    `json:"user_agent,omitempty"`
+	Actor          string    `json:"actor"`
+	At             time.Time `json:"at"`
+}
+
+// postConsent records a grant or withdrawal with its evidence. The client's
+// IP is stored truncated to its /24 (or /48).
+func (s *Server) postConsent(w http.ResponseWriter, r *http.Request) {
+	body := readBody(w, r, s.limit)
+	if body == nil {
+		return
+	}
+	var in consentBody
+	if p := decodeStrict(body, &in); p != nil {
+		writeProblem(w, p)
+		return
+	}
+	var probs []FieldProblem
+	if _, err := compliance.Normalize(in.Email); err != nil {
+		probs = append(probs, FieldProblem{Pointer: "/email", Detail: reasonOf(err)})
+	}
+	if in.Purpose == "" {
+		in.Purpose = compliance.PurposeMarketing
+	}
+	if !purposeRE.MatchString(in.Purpose) {
+		probs = append(probs, FieldProblem{Pointer: "/purpose",
+			Detail: "must be marketing or a list name (a-z, 0-9, _ -)"})
+	}
+	if in.Action != "grant" && in.Action != "withdraw" {
+		probs = append(probs, FieldProblem{Pointer: "/action", Detail: "must be grant or withdraw"})
+	}
+	switch in.Source {
+	case "api", "form", "import", "console":
+	case "":
+		in.Source = "api"
+	default:
+		probs = append(probs, FieldProblem{Pointer: "/source",
+			Detail: "must be api, form, import or console"})
+	}
+	if in.Action == "grant" && (in.WordingVersion == "" || in.Wording == "") {
+		probs = append(probs, FieldProblem{Pointer: "/wording",
+			Detail: "a grant needs the wording shown and its version, as evidence"})
+	}
+	for ptr, v := range map[string]string{"/wording_version": in.WordingVersion,
+		"/user_agent": in.UserAgent, "/ip": in.IP} {
+		if len(v) > 300 || containsControl(v) {
+			probs = append(probs, FieldProblem{Pointer: ptr, Detail: "must be one line of at most 300 characters"})
+		}
+	}
+	if len(probs) > 0 {
+		writeProblem(w, validationProblem("the consent was not recorded", probs...))
+		return
+	}
+	e := &store.ConsentEvent{Address: in.Email, Purpose: in.Purpose, Action: in.Action,
+		Source: in.Source, WordingVersion: in.WordingVersion, RemoteAddr: clientaddr.Truncate(in.IP),
+		UserAgent: in.UserAgent, Actor: principalFrom(r.Context()).KeyID}
+	if in.Wording != "" {
+		e.WordingHash = compliance.WordingHash(in.Wording)
+	}
+	err := s.db.InTx(r.Context(), func(tx *store.Tx) error {
+		return s.comply.RecordConsent(r.Context(), tx, e)
+	})
+	if err != nil {
+		s.logger.Error("consent not recorded", "err", err)
+		writeProblem(w, internalError())
+		return
+	}
+	writeJSON(w, http.StatusCreated, viewOfConsent(e))
+}
+
+func viewOfConsent(e *store.ConsentEvent) consentView {
+	return consentView{ID: e.ID, Purpose: e.Purpose, Action: e.Action, Source: e.Source,
+		WordingVersion: e.WordingVersion, WordingHash: e.WordingHash, IP: e.RemoteAddr,
+		UserAgent: e.UserAgent, Actor: e.Actor, At: e.CreatedAt}
+}
+
+// getConsents returns an address's consent history and current state per
+// purpose. The address travels in the query string of this compliance-only
+// route; request logs record the route pattern, never the URL.
+func (s *Server) getConsents(w http.ResponseWriter, r *http.Request) {
+	key, err := compliance.Normalize(r.URL.Query().Get("email"))
+	if err != nil {
+		writeProblem(w, validationProblem("the email parameter is not valid",
+			FieldProblem{Pointer: "/email", Detail: reasonOf(err)}))
+		return
+	}
+	events, err := s.db.ListConsentEvents(r.Context(), key)
+	if err != nil {
+		s.logger.Error("list consents failed", "err", err)
+		writeProblem(w, internalError())
+		return
+	}
+	history := make([]consentView, 0, len(events))
+	current := map[string]string{}
+	for i := range events {
+		history = append(history, viewOfConsent(&events[i]))
+		if a := events[i].Action; a == "grant" || a == "withdraw" {
+			current[events[i].Purpose] = map[string]string{"grant": "granted", "withdraw": "withdrawn"}[a]
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"current": current, "history": history})
+}
+
+type suppressionBody struct {
+	Email  string `json:"email"`
+	Scope  string `json:"scope"`
+	Reason string `json:"reason"`
+}
+
+type suppressionView struct {
+	ID            string     `json:"id"`
+	Scope         string     `json:"scope"`
+	Reason        string     `json:"reason"`
+	Source        string     `json:"source"`
+	MessageID     string     `json:"message_id,omitempty"`
+	At            time.Time  `json:"at"`
+	RemovedAt     *time.Time `json:"removed_at,omitempty"`
+	RemovedBy     string     `json:"removed_by,omitempty"`
+	RemovalReason string     `json:"removal_reason,omitempty"`
+}
+
+func viewOfSuppression(s *store.Suppression) suppressionView {
+	return suppressionView{ID: s.ID, Scope: s.Scope, Reason: s.Reason, Source: s.Source,
+		MessageID: s.MessageID, At: s.CreatedAt, RemovedAt: s.RemovedAt, RemovedBy: s.RemovedBy,
+		RemovalReason: s.RemovalReason}
+}
+
+func (s *Server) postSuppression(w http.ResponseWriter, r *http.Request) {
+	body := readBody(w, r, s.limit)
+	if body == nil {
+		return
+	}
+	var in suppressionBody
+	if p := decodeStrict(body, &in); p != nil {
+		writeProblem(w, p)
+		return
+	}
+	var probs []FieldProblem
+	if _, err := compliance.Normalize(in.Email); err != nil {
+		probs = append(probs, FieldProblem{Pointer: "/email", Detail: reasonOf(err)})
+	}
+	if in.Scope == "" {
+		in.Scope = compliance.ScopeAll
+	}
+	if in.Scope != compliance.ScopeAll && in.Scope != compliance.ScopeMarketing {
+		probs = append(probs, FieldProblem{Pointer: "/scope", Detail: "must be all or marketing"})
+	}
+	if in.Reason == "" {
+		in.Reason = compliance.ReasonManual
+	}
+	switch in.Reason {
+	case compliance.ReasonManual, compliance.ReasonUnsubscribe, compliance.ReasonComplaint,
+		compliance.ReasonHardBounce:
+	default:
+		probs = append(probs, FieldProblem{Pointer: "/reason",
+			Detail: "must be manual, unsubscribe, complaint or hard_bounce"})
+	}
+	if len(probs) > 0 {
+		writeProblem(w, validationProblem("the suppression was not added", probs...))
+		return
+	}
+	var sup *store.Suppression
+	err := s.db.InTx(r.Context(), func(tx *store.Tx) error {
+		var err error
+		sup, err = s.comply.Suppress(r.Context(), tx, in.Email, in.Scope, in.Reason, "api", "",
+			principalFrom(r.Context()).KeyID)
+		return err
+	})
+	if err != nil {
+		s.logger.Error("suppression not added", "err", err)
+		writeProblem(w, internalError())
+		return
+	}
+	writeJSON(w, http.StatusCreated, viewOfSuppression(sup))
+}
+
+func (s *Server) listSuppressions(w http.ResponseWriter, r *http.Request) {
+	key := ""
+	if email := r.URL.Query().Get("email"); email != "" {
+		var err error
+		if key, err = compliance.Normalize(email); err != nil {
+			writeProblem(w, validationProblem("the email parameter is not valid",
+				FieldProblem{Pointer: "/email", Detail: reasonOf(err)}))
+			return
+		}
+	}
+	list, err := s.db.ListSuppressions(r.Context(), key, 1000)
+	if err != nil {
+		s.logger.Error("list suppressions failed", "err", err)
+		writeProblem(w, internalError())
+		return
+	}
+	out := make([]suppressionView, 0, len(list))
+	for i := range list {
+		out = append(out, viewOfSuppression(&list[i]))
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"suppressions": out})
+}
+
+type removalBody struct {
+	Reason string `json:"reason"`
+}
+
+// deleteSuppression ends a suppression; it needs a reason, and the row
+// stays with who removed it, when and why.
+func (s *Server) deleteSuppression(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	if !idRE.MatchString(id) {
+		writeProblem(w, notFound("no active suppression has that id"))
+		return
+	}
+	body := readBody(w, r, s.limit)
+	if body == nil {
+		return
+	}
+	var in removalBody
+	if p := decodeStrict(body, &in); p != nil {
+		writeProblem(w, p)
+		return
+	}
+	if in.Reason == "" || len(in.Reason) > 300 || containsControl(in.Reason) {
+		writeProblem(w, validationProblem("a removal needs a reason",
+			FieldProblem{Pointer: "/reason", Detail: "must be 1 to 300 characters on one line"}))
+		return
+	}
+	by := principalFrom(r.Context()).KeyID
+	err := s.db.InTx(r.Context(), func(tx *store.Tx) error {
+		if err := tx.RemoveSuppression(r.Context(), id, by, in.Reason, time.Now()); err != nil {
+			return err
+		}
+		if s.comply.OnChange != nil {
+			return s.comply.OnChange(r.Context(), tx, compliance.Change{Kind: "suppression.removed",
+				ObjectID: id, Actor: by})
+		}
+		return nil
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		writeProblem(w, notFound("no active suppression has that id"))
+		return
+	}
+	if err != nil {
+		s.logger.Error("suppression not removed", "err", err)
+		writeProblem(w, internalError())
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}

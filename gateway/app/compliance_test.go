@@ -1,0 +1,150 @@
+package app_test
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"net/mail"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sealpost/sealpost/gateway/apikey"
+	"github.com/sealpost/sealpost/migrations"
+)
+
+var unsubscribeRE = regexp.MustCompile(`<(https://portal\.example\.test/u/[A-Za-z0-9_.-]+)>`)
+
+func (b *bundle) key(t *testing.T, roles ...apikey.Role) string {
+	t.Helper()
+	k, _, err := apikey.Create(context.Background(), b.db, "k", roles)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+func marketingMessage(to string) map[string]any {
+	m := orderMessage()
+	m["to"] = to
+	m["category"] = "marketing"
+	return m
+}
+
+// Case BL-18 and the unsubscribe flow: one-click POST from a mail client
+// (no cookies) records the opt-out at once; a GET changes nothing; the next
+// marketing message is suppressed and never sent; transactional mail still
+// flows.
+func TestCaseBL18OneClickUnsubscribe(t *testing.T) {
+	t.Parallel()
+	eachDB(t, func(t *testing.T, d migrations.Dialect) {
+		b := portalSetup(t, d)
+		b.putOrderTemplate(t)
+		compliance := b.key(t, apikey.Compliance)
+		const rcpt = "fan@example.test"
+
+		if res := b.do(t, "POST", "/v1/messages", b.sender, marketingMessage(rcpt)); res.status != 422 {
+			t.Fatalf("marketing without consent: %d %s", res.status, res.body)
+		}
+		res := b.do(t, "POST", "/v1/consents", compliance, map[string]any{
+			"email": rcpt, "action": "grant", "source": "form", "wording_version": "2026-11",
+			"wording": "Send me offers by email.", "ip": "192.0.2.77", "user_agent": "Browser/1.0"})
+		if res.status != 201 {
+			t.Fatalf("grant: %d %s", res.status, res.body)
+		}
+		id := b.send(t, marketingMessage(rcpt))
+		b.waitStatus(t, id, "sent")
+		raw := b.sink.WaitMessages(1, 10*time.Second)[0].Data
+		msg, err := mail.ReadMessage(bytes.NewReader(raw))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if msg.Header.Get("List-Unsubscribe-Post") != "List-Unsubscribe=One-Click" {
+			t.Fatalf("no one-click header")
+		}
+		link := unsubscribeRE.FindStringSubmatch(msg.Header.Get("List-Unsubscribe"))
+		if link == nil || strings.Contains(link[1], "fan") {
+			t.Fatalf("List-Unsubscribe = %q", msg.Header.Get("List-Unsubscribe"))
+		}
+		sig := msg.Header.Get("DKIM-Signature")
+		if !strings.Contains(sig, "List-Unsubscribe:") || !strings.Contains(sig, "List-Unsubscribe-Post") {
+			t.Fatalf("unsubscribe headers not signed: %s", sig)
+		}
+		path := strings.TrimPrefix(link[1], "https://portal.example.test")
+
+		// A link scanner's GET changes nothing.
+		if r := b.rawDo(t, "GET", path, nil, ""); r.StatusCode != 200 {
+			t.Fatalf("GET: %d", r.StatusCode)
+		}
+		if res := b.do(t, "POST", "/v1/messages", b.sender, marketingMessage(rcpt)); res.status != 202 ||
+			res.json(t)["status"] != "queued" {
+			t.Fatalf("after GET the address must still be mailable: %s", res.body)
+		}
+
+		// The mail client's one-click POST.
+		r := b.rawDo(t, "POST", path, url.Values{"List-Unsubscribe": {"One-Click"}}, "")
+		if page := readAll(t, r); r.StatusCode != 200 || !strings.Contains(page, "Unsubscribed") {
+			t.Fatalf("one-click: %d %s", r.StatusCode, page)
+		}
+		res = b.do(t, "POST", "/v1/messages", b.sender, marketingMessage(rcpt))
+		if res.status != 202 || res.json(t)["status"] != "suppressed" {
+			t.Fatalf("marketing after unsubscribe: %d %s", res.status, res.body)
+		}
+		suppressedID := res.json(t)["id"].(string)
+		time.Sleep(300 * time.Millisecond)
+		if got := b.waitStatus(t, suppressedID, "suppressed"); got["attempts"].(float64) != 0 {
+			t.Fatalf("suppressed message attempted: %v", got)
+		}
+		tx := b.send(t, with("to", rcpt))
+		b.waitStatus(t, tx, "sent")
+
+		res = b.do(t, "GET", "/v1/consents?email="+url.QueryEscape(rcpt), compliance, nil)
+		if res.status != 200 || !bytes.Contains(res.body, []byte(`"marketing":"withdrawn"`)) ||
+			!bytes.Contains(res.body, []byte(`"ip":"192.0.2.0/24"`)) || !bytes.Contains(res.body, []byte(`"source":"unsubscribe"`)) {
+			t.Fatalf("consent history: %d %s", res.status, res.body)
+		}
+		if res := b.do(t, "GET", "/v1/consents?email="+url.QueryEscape(rcpt), b.sender, nil); res.status != 403 {
+			t.Fatalf("sender reads consent: %d", res.status)
+		}
+		if r := b.rawDo(t, "POST", "/u/"+strings.Repeat("x", 20)+".forged", url.Values{}, ""); r.StatusCode != 404 {
+			t.Fatalf("forged token: %d", r.StatusCode)
+		}
+	})
+}
+
+func TestSuppressionLifecycle(t *testing.T) {
+	t.Parallel()
+	eachDB(t, func(t *testing.T, d migrations.Dialect) {
+		b := setup(t, d, setupOpts{})
+		b.putOrderTemplate(t)
+		compliance := b.key(t, apikey.Compliance)
+		res := b.do(t, "POST", "/v1/suppressions", compliance,
+			map[string]any{"email": "Pat@Example.TEST", "reason": "manual"})
+		if res.status != 201 {
+			t.Fatalf("add: %d %s", res.status, res.body)
+		}
+		supID := res.json(t)["id"].(string)
+		res = b.do(t, "POST", "/v1/messages", b.sender, orderMessage()) // to pat@example.test
+		if res.status != 202 || res.json(t)["status"] != "suppressed" {
+			t.Fatalf("suppressed send: %d %s", res.status, res.body)
+		}
+		if res := b.do(t, "DELETE", "/v1/suppressions/"+supID, b.sender, map[string]any{"reason": "x"}); res.status != 403 {
+			t.Fatalf("sender removes: %d", res.status)
+		}
+		if res := b.do(t, "DELETE", "/v1/suppressions/"+supID, compliance, map[string]any{}); res.status != 422 {
+			t.Fatalf("removal without reason: %d", res.status)
+		}
+		if res := b.do(t, "DELETE", "/v1/suppressions/"+supID, compliance,
+			map[string]any{"reason": "customer asked by phone, ticket 4411"}); res.status != http.StatusNoContent {
+			t.Fatalf("remove: %d", res.status)
+		}
+		id := b.send(t, orderMessage())
+		b.waitStatus(t, id, "sent")
+		res = b.do(t, "GET", "/v1/suppressions?email=pat@example.test", compliance, nil)
+		if !bytes.Contains(res.body, []byte(`"removal_reason":"customer asked by phone, ticket 4411"`)) {
+			t.Fatalf("history: %s", res.body)
+		}
+	})
+}

@@ -1,0 +1,2 @@
+DROP TABLE sealpost_suppression;
+DROP TABLE sealpost_consent_event;
