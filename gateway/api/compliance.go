@@ -63,8 +63,9 @@ func (s *Server) postConsent(w http.ResponseWriter, r *http.Request) {
 		probs = append(probs, FieldProblem{Pointer: "/purpose",
 			Detail: "must be marketing or a list name (a-z, 0-9, _ -)"})
 	}
-	if in.Action != "grant" && in.Action != "withdraw" {
-		probs = append(probs, FieldProblem{Pointer: "/action", Detail: "must be grant or withdraw"})
+	if in.Action != "grant" && in.Action != "withdraw" && in.Action != "request" {
+		probs = append(probs, FieldProblem{Pointer: "/action",
+			Detail: "must be grant, withdraw, or request (double opt-in: a confirmation mail is sent)"})
 	}
 	switch in.Source {
 	case "api", "form", "import", "console":
@@ -74,7 +75,7 @@ func (s *Server) postConsent(w http.ResponseWriter, r *http.Request) {
 		probs = append(probs, FieldProblem{Pointer: "/source",
 			Detail: "must be api, form, import or console"})
 	}
-	if in.Action == "grant" && (in.WordingVersion == "" || in.Wording == "") {
+	if (in.Action == "grant" || in.Action == "request") && (in.WordingVersion == "" || in.Wording == "") {
 		probs = append(probs, FieldProblem{Pointer: "/wording",
 			Detail: "a grant needs the wording shown and its version, as evidence"})
 	}
@@ -93,6 +94,10 @@ func (s *Server) postConsent(w http.ResponseWriter, r *http.Request) {
 		UserAgent: in.UserAgent, Actor: principalFrom(r.Context()).KeyID}
 	if in.Wording != "" {
 		e.WordingHash = compliance.WordingHash(in.Wording)
+	}
+	if in.Action == "request" {
+		s.requestConsent(w, r, e)
+		return
 	}
 	err := s.db.InTx(r.Context(), func(tx *store.Tx) error {
 		return s.comply.RecordConsent(r.Context(), tx, e)
@@ -281,4 +286,28 @@ func (s *Server) deleteSuppression(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// requestConsent starts double opt-in. Every outcome that is not an error
+// gets the same answer, whether a mail was sent or the address had already
+// confirmed, so the answer reveals nothing about the address.
+func (s *Server) requestConsent(w http.ResponseWriter, r *http.Request, e *store.ConsentEvent) {
+	if s.sendConfirmation == nil || !s.comply.CanUnsubscribe() {
+		writeProblem(w, validationProblem("double opt-in is not enabled",
+			FieldProblem{Pointer: "/action", Detail: "double opt-in needs the portal secret and public URL"}))
+		return
+	}
+	err := s.comply.RequestConsent(r.Context(), e, s.sendConfirmation)
+	if errors.Is(err, compliance.ErrTooSoon) {
+		w.Header().Set("Retry-After", "600")
+		writeProblem(w, &Problem{Type: typeTooMany, Title: "Too many requests", Status: http.StatusTooManyRequests,
+			Detail: "a confirmation was sent to this address less than 10 minutes ago"})
+		return
+	}
+	if err != nil {
+		s.logger.Error("consent request failed", "err", err)
+		writeProblem(w, internalError())
+		return
+	}
+	writeJSON(w, http.StatusAccepted, map[string]string{"status": "confirmation_requested"})
 }

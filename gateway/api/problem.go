@@ -38,6 +38,7 @@ const (
 	typeMethod       = "urn:sealpost:problem:method-not-allowed"
 	typeInternal     = "urn:sealpost:problem:internal"
 	typeUnavailable  = "urn:sealpost:problem:unavailable"
+	typeTooMany      = "urn:sealpost:problem:too-many-requests"
 )
 
 func writeProblem(w http.ResponseWriter, p *Problem) {

@@ -40,6 +40,8 @@ type Config struct {
 	Metrics *metrics.Metrics
 	// Compliance checks suppression and consent and records changes.
 	Compliance *compliance.Service
+	// SendConfirmation mails double opt-in confirmation links.
+	SendConfirmation compliance.SendConfirmation
 }
 
 // Server is the HTTP API.
@@ -56,6 +58,8 @@ type Server struct {
 	portal  *portal.Service
 	metrics *metrics.Metrics
 	comply  *compliance.Service
+
+	sendConfirmation compliance.SendConfirmation
 }
 
 // New builds the API server.
@@ -64,6 +68,7 @@ func New(cfg Config) *Server {
 		db: cfg.DB, queue: cfg.Queue, catalog: cfg.Catalog, auth: cfg.Auth, from: cfg.From,
 		limit: cfg.MaxRequestBytes, logger: cfg.Logger, mux: http.NewServeMux(), check: cfg.Check,
 		portal: cfg.Portal, metrics: cfg.Metrics, comply: cfg.Compliance,
+		sendConfirmation: cfg.SendConfirmation,
 	}
 	if s.limit == 0 {
 		s.limit = DefaultMaxRequestBytes
@@ -90,6 +95,7 @@ func New(cfg Config) *Server {
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	if s.comply != nil {
 		s.mux.Handle("/u/", s.comply.Handler())
+		s.mux.Handle("/c/", s.comply.ConfirmHandler())
 		s.handle("POST /v1/consents", s.postConsent, apikey.Compliance, apikey.Admin, apikey.Marketer)
 		s.handle("GET /v1/consents", s.getConsents, apikey.Compliance, apikey.Admin)
 		s.handle("GET /v1/suppressions", s.listSuppressions, apikey.Compliance, apikey.Admin)

@@ -156,7 +156,7 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 		out.SetPortal(a.portal.URL)
 		qcfg.Purge = a.portal.Purge
 	}
-	a.comply, err = a.setupCompliance(opts.Dev)
+	a.comply, err = a.setupCompliance(ctx, opts.Dev)
 	if err != nil {
 		return nil, err
 	}
@@ -170,6 +170,7 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 		DB: a.db, Queue: a.queue, Catalog: cat, Auth: apikey.NewAuthenticator(a.db),
 		From: a.from, MaxRequestBytes: cfg.MaxRequestBytes, Logger: a.logger.With("component", "api"),
 		Check: out.Check, Portal: a.portal, Metrics: a.metrics, Compliance: a.comply,
+		SendConfirmation: a.sendConfirmation,
 	})
 	if opts.Dev {
 		if err := a.devSetup(ctx, cat); err != nil {

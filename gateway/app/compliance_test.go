@@ -148,3 +148,72 @@ func TestSuppressionLifecycle(t *testing.T) {
 		}
 	})
 }
+
+var confirmRE = regexp.MustCompile(`https://portal\.example\.test(/c/[A-Za-z0-9_.-]+)`)
+
+// Case BL-18 (c) and (d), and double opt-in: the confirmation mail has no
+// List-Unsubscribe header; a GET of its link confirms nothing; the POST
+// confirms; asking again for a confirmed address changes nothing and is
+// answered the same; a second request within 10 minutes gets 429.
+func TestCaseBL18DoubleOptIn(t *testing.T) {
+	t.Parallel()
+	eachDB(t, func(t *testing.T, d migrations.Dialect) {
+		b := portalSetup(t, d)
+		marketer := b.key(t, apikey.Marketer)
+		compliance := b.key(t, apikey.Compliance)
+		request := map[string]any{"email": "new@example.test", "action": "request", "source": "form",
+			"wording_version": "2026-11", "wording": "Send me offers by email."}
+
+		res := b.do(t, "POST", "/v1/consents", marketer, request)
+		if res.status != 202 {
+			t.Fatalf("request: %d %s", res.status, res.body)
+		}
+		first := string(res.body)
+		if res := b.do(t, "POST", "/v1/consents", marketer, request); res.status != 429 {
+			t.Fatalf("second request within 10 minutes: %d", res.status)
+		}
+		msgs := b.sink.WaitMessages(1, 10*time.Second)
+		if len(msgs) != 1 {
+			t.Fatal("no confirmation mail")
+		}
+		m, _ := mail.ReadMessage(bytes.NewReader(msgs[0].Data))
+		if m.Header.Get("List-Unsubscribe") != "" {
+			t.Fatal("the confirmation mail carries List-Unsubscribe")
+		}
+		link := confirmRE.FindStringSubmatch(decodedBody(t, msgs[0].Data))
+		if link == nil {
+			t.Fatalf("no confirmation link: %s", decodedBody(t, msgs[0].Data))
+		}
+		state := func() string {
+			res := b.do(t, "GET", "/v1/consents?email=new@example.test", compliance, nil)
+			return string(res.body)
+		}
+		b.rawDo(t, "GET", link[1], nil, "")
+		if strings.Contains(state(), `"marketing":"granted"`) {
+			t.Fatal("a GET confirmed the subscription")
+		}
+		if r := b.rawDo(t, "POST", link[1], url.Values{}, ""); r.StatusCode != 200 {
+			t.Fatalf("confirm: %d", r.StatusCode)
+		}
+		if !strings.Contains(state(), `"action":"confirm"`) {
+			t.Fatalf("no confirmation recorded: %s", state())
+		}
+		if res := b.do(t, "POST", "/v1/messages", b.sender, func() map[string]any {
+			b.putOrderTemplate(t)
+			return marketingMessage("new@example.test")
+		}()); res.status != 202 {
+			t.Fatalf("marketing after confirmation: %d %s", res.status, res.body)
+		}
+
+		// Already confirmed: same answer, nothing changes, no mail.
+		before := state()
+		res = b.do(t, "POST", "/v1/consents", marketer, request)
+		if res.status != 202 || string(res.body) != first || state() != before {
+			t.Fatalf("re-request of a confirmed address: %d %s", res.status, res.body)
+		}
+		time.Sleep(300 * time.Millisecond)
+		if n := len(b.sink.Messages()); n != 2 { // the confirmation and the marketing mail
+			t.Fatalf("relay received %d messages, want 2", n)
+		}
+	})
+}

@@ -84,15 +84,38 @@ func (a *App) setupPortal(
 	if err != nil {
 		return nil, err
 	}
-	if _, err := cat.Get(ctx, portal.CodeTemplateName, 0); errors.Is(err, catalog.ErrNotFound) {
-		t := codeTemplate
-		if _, err := cat.Save(ctx, &t, "sealpost"); err != nil {
-			return nil, fmt.Errorf("save the one-time code template: %w", err)
-		}
-	} else if err != nil {
+	if err := a.ensureTemplate(ctx, codeTemplate); err != nil {
 		return nil, err
 	}
 	return p, nil
+}
+
+// confirmTemplate is the double opt-in confirmation email. It is
+// transactional and carries no List-Unsubscribe header.
+var confirmTemplate = templates.Template{
+	Name:    "sealpost-consent-confirm",
+	Subject: "Please confirm your subscription",
+	Text: "Please confirm that you want to receive offers by email:\n{{.confirm_url}}\n\n" +
+		"If you did not ask for this, ignore this email and nothing will change.\n",
+	Variables: map[string]templates.Variable{"confirm_url": {Type: templates.TypeURL, Required: true}},
+}
+
+// ensureTemplate saves a built-in template if it is missing.
+func (a *App) ensureTemplate(ctx context.Context, t templates.Template) error {
+	if _, err := a.catalog.Get(ctx, t.Name, 0); errors.Is(err, catalog.ErrNotFound) {
+		if _, err := a.catalog.Save(ctx, &t, "sealpost"); err != nil {
+			return fmt.Errorf("save the built-in template %s: %w", t.Name, err)
+		}
+		return nil
+	} else if err != nil {
+		return err
+	}
+	return nil
+}
+
+// sendConfirmation queues a double opt-in confirmation mail.
+func (a *App) sendConfirmation(ctx context.Context, email, confirmURL string) error {
+	return a.sendInternal(ctx, confirmTemplate.Name, email, "", map[string]string{"confirm_url": confirmURL})
 }
 
 // sendPortalCode queues the one-time code email to the recipient of the
@@ -104,7 +127,16 @@ func (a *App) sendPortalCode(ctx context.Context, linkMessageID, code string) er
 	if err != nil {
 		return err
 	}
-	entry, err := a.catalog.Get(ctx, portal.CodeTemplateName, 0)
+	return a.sendInternal(ctx, portal.CodeTemplateName, orig.Recipient, orig.RecipientName,
+		map[string]string{"code": code})
+}
+
+// sendInternal queues a message the gateway itself sends (codes,
+// confirmations) through the same pipeline as every message.
+func (a *App) sendInternal(ctx context.Context, templateName, recipient, name string,
+	values map[string]string,
+) error {
+	entry, err := a.catalog.Get(ctx, templateName, 0)
 	if err != nil {
 		return err
 	}
@@ -112,7 +144,7 @@ func (a *App) sendPortalCode(ctx context.Context, linkMessageID, code string) er
 	if err != nil {
 		return err
 	}
-	data, err := json.Marshal(map[string]string{"code": code})
+	data, err := json.Marshal(values)
 	if err != nil {
 		return err
 	}
@@ -123,7 +155,7 @@ func (a *App) sendPortalCode(ctx context.Context, linkMessageID, code string) er
 	_, _, err = a.queue.Accept(ctx, &store.Message{
 		ID: id.String(), APIKeyID: "portal", RequestHash: hash[:],
 		TemplateName: entry.Template.Name, TemplateVersion: entry.Template.Version,
-		Category: "transactional", Recipient: orig.Recipient, RecipientName: orig.RecipientName,
+		Category: "transactional", Recipient: recipient, RecipientName: name,
 		Data: string(data), Headers: "{}", RFCMessageID: mime.NewMessageID(a.from.Domain()),
 		Status: store.StatusQueued, CreatedAt: now,
 	})
@@ -134,7 +166,7 @@ func (a *App) sendPortalCode(ctx context.Context, linkMessageID, code string) er
 // links are signed with a key derived from the portal secret (created with
 // the master key, or by dev mode). Without that secret marketing mail is
 // refused, since its unsubscribe links could not be honoured.
-func (a *App) setupCompliance(dev bool) (*compliance.Service, error) {
+func (a *App) setupCompliance(ctx context.Context, dev bool) (*compliance.Service, error) {
 	cfg := a.cfg
 	var key []byte
 	if _, err := os.Stat(cfg.PortalSecretFile); err == nil || dev {
@@ -148,6 +180,11 @@ func (a *App) setupCompliance(dev bool) (*compliance.Service, error) {
 	} else {
 		a.logger.Info("marketing mail disabled: no portal secret for unsubscribe links " +
 			"(run `sealpost keys init-master`)")
+	}
+	if key != nil {
+		if err := a.ensureTemplate(ctx, confirmTemplate); err != nil {
+			return nil, err
+		}
 	}
 	return compliance.New(a.db, key, cfg.PublicURL, a.logger.With("component", "compliance")), nil
 }

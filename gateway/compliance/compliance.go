@@ -123,7 +123,7 @@ func (s *Service) HasConsent(ctx context.Context, email, purpose string) (bool, 
 	if err != nil {
 		return false, err
 	}
-	return e.Action == "grant", nil
+	return e.Action == "grant" || e.Action == "confirm", nil
 }
 
 // Suppress adds a suppression inside tx.

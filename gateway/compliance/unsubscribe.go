@@ -22,15 +22,7 @@ func (s *Service) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /u/{token}", s.confirmPage)
 	mux.HandleFunc("POST /u/{token}", s.unsubscribe)
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h := w.Header()
-		h.Set("Cache-Control", "no-store")
-		h.Set("Referrer-Policy", "no-referrer")
-		h.Set("X-Frame-Options", "DENY")
-		h.Set("Content-Security-Policy",
-			"default-src 'none'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
-		mux.ServeHTTP(w, r)
-	})
+	return securePages(mux)
 }
 
 func (s *Service) confirmPage(w http.ResponseWriter, r *http.Request) {
@@ -100,6 +92,13 @@ var pages = template.Must(template.New("u").Parse(`
 <p>This unsubscribe link is not valid.</p></body></html>{{end}}
 {{define "error"}}{{template "head"}}<h1>Try again shortly</h1>
 <p>Nothing was changed.</p></body></html>{{end}}
+{{define "cconfirm"}}{{template "head"}}<h1>Confirm your subscription</h1>
+<p>Press the button to confirm that you want to receive offers by email.</p>
+<form method="post" action="{{.Action}}"><button type="submit">Confirm</button></form></body></html>{{end}}
+{{define "cdone"}}{{template "head"}}<h1>Confirmed</h1>
+<p>Thank you. Every offer email has a one-click unsubscribe link.</p></body></html>{{end}}
+{{define "cgone"}}{{template "head"}}<h1>Link not available</h1>
+<p>This confirmation link is not valid or has expired.</p></body></html>{{end}}
 `))
 
 func (s *Service) page(w http.ResponseWriter, status int, name string, data any) {

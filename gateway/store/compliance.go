@@ -65,6 +65,31 @@ func (q queries) LatestConsent(ctx context.Context, address, purpose string) (*C
 	return e, nil
 }
 
+// LatestConsentRequest returns the newest double opt-in request for an
+// address and purpose; ErrNotFound when there is none.
+func (q queries) LatestConsentRequest(ctx context.Context, address, purpose string) (*ConsentEvent, error) {
+	e, err := scanConsent(q.ex.queryRow(ctx, q.sql("LatestConsentRequest"), address, purpose))
+	if errors.Is(err, ErrNotFound) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("latest consent request: %w", err)
+	}
+	return e, nil
+}
+
+// GetConsentEvent loads one consent event.
+func (q queries) GetConsentEvent(ctx context.Context, id string) (*ConsentEvent, error) {
+	e, err := scanConsent(q.ex.queryRow(ctx, q.sql("GetConsentEvent"), id))
+	if errors.Is(err, ErrNotFound) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get consent event: %w", err)
+	}
+	return e, nil
+}
+
 func scanConsent(s scanner) (*ConsentEvent, error) {
 	var e ConsentEvent
 	err := s.Scan(&e.ID, &e.Address, &e.Purpose, &e.Action, &e.Source, &e.WordingVersion,

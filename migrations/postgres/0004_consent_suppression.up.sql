@@ -4,7 +4,7 @@ CREATE TABLE sealpost_consent_event (
     id              text PRIMARY KEY,
     address         text NOT NULL,
     purpose         text NOT NULL,
-    action          text NOT NULL CHECK (action IN ('grant', 'confirm', 'withdraw')),
+    action          text NOT NULL CHECK (action IN ('request', 'grant', 'confirm', 'withdraw')),
     source          text NOT NULL CHECK (source IN ('api', 'form', 'import', 'console', 'unsubscribe')),
     wording_version text NOT NULL DEFAULT '',
     wording_hash    text NOT NULL DEFAULT '',

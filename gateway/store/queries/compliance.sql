@@ -14,9 +14,23 @@ ORDER BY created_at, id;
 SELECT id, address, purpose, action, source, wording_version, wording_hash, remote_addr,
     user_agent, actor, created_at
 FROM sealpost_consent_event
-WHERE address = $1 AND purpose = $2 AND action IN ('grant', 'withdraw')
+WHERE address = $1 AND purpose = $2 AND action IN ('grant', 'confirm', 'withdraw')
 ORDER BY created_at DESC, id DESC
 LIMIT 1;
+
+-- name: LatestConsentRequest
+SELECT id, address, purpose, action, source, wording_version, wording_hash, remote_addr,
+    user_agent, actor, created_at
+FROM sealpost_consent_event
+WHERE address = $1 AND purpose = $2 AND action = 'request'
+ORDER BY created_at DESC, id DESC
+LIMIT 1;
+
+-- name: GetConsentEvent
+SELECT id, address, purpose, action, source, wording_version, wording_hash, remote_addr,
+    user_agent, actor, created_at
+FROM sealpost_consent_event
+WHERE id = $1;
 
 -- name: InsertSuppression
 INSERT INTO sealpost_suppression (id, address, scope, reason, source, message_id, created_at)
