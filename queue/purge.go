@@ -7,7 +7,8 @@ import (
 	"github.com/riverqueue/river"
 )
 
-// PurgeInterval is how often expired sensitive content is deleted.
+// PurgeInterval is how often expired sensitive content and records past
+// their retention window are deleted.
 const PurgeInterval = time.Minute
 
 // PurgeArgs are the arguments of the periodic purge job (there are none).
@@ -38,7 +39,7 @@ func (w *purgeWorker) Work(ctx context.Context, _ *river.Job[PurgeArgs]) error {
 		return err
 	}
 	if n > 0 {
-		w.q.logger.Info("expired sensitive payloads deleted", "count", n)
+		w.q.logger.Info("expired records deleted", "count", n)
 	}
 	return nil
 }

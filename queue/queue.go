@@ -164,6 +164,8 @@ func New(db *store.DB, d Deliverer, cfg Config) (*Queue, error) {
 		FetchCooldown:               cfg.FetchCooldown,
 		FetchPollInterval:           cfg.FetchPollInterval,
 		CompletedJobRetentionPeriod: cfg.CompletedJobRetention,
+		CancelledJobRetentionPeriod: cfg.CompletedJobRetention,
+		DiscardedJobRetentionPeriod: cfg.CompletedJobRetention,
 		RetryPolicy:                 &retryPolicy{base: cfg.RetryBase, max: cfg.RetryMax},
 		Logger:                      riverLogger(cfg.Logger),
 	}

@@ -50,6 +50,8 @@ func commands() []command {
 		},
 		{"dkim", "dkim keygen --domain D --selector S [--algorithm rsa|ed25519] | list [--json]",
 			"manage DKIM signing keys", runDKIM},
+		{"retention", "retention status",
+			"show, per kind of data, its retention policy and its oldest row", runRetention},
 		{"lint", "lint [--json] FILE...",
 			"lint template files for health information offline (exit 1 when anything is found)", runLint},
 		{"bench", "bench [--messages N] [--concurrency C] [--database sqlite|postgres]",

@@ -154,8 +154,8 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 	}
 	if a.portal != nil {
 		out.SetPortal(a.portal.URL)
-		qcfg.Purge = a.portal.Purge
 	}
+	qcfg.Purge = a.purge
 	a.comply, err = a.setupCompliance(ctx, opts.Dev)
 	if err != nil {
 		return nil, err
@@ -209,6 +209,29 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 		}
 	}
 	return a, nil
+}
+
+// Retention returns the configured retention windows.
+func (a *App) Retention() store.Retention {
+	return store.Retention{Messages: a.cfg.RetainMessages, Records: a.cfg.RetainRecords}
+}
+
+// purge runs every minute (one replica at a time): expired sensitive
+// content, then everything past its retention window.
+func (a *App) purge(ctx context.Context) (int64, error) {
+	var total int64
+	if a.portal != nil {
+		n, err := a.portal.Purge(ctx)
+		if err != nil {
+			return total, err
+		}
+		total += n
+	}
+	counts, err := a.db.PurgeRetained(ctx, a.Retention(), time.Now())
+	for _, n := range counts {
+		total += n
+	}
+	return total, err
 }
 
 // DevFrom is dev mode's From address when none is configured.

@@ -48,6 +48,8 @@ type Config struct {
 	MasterKeyFile    string
 	PortalSecretFile string
 	PublicURL        string
+	RetainMessages   time.Duration
+	RetainRecords    time.Duration
 }
 
 // Option is one declared setting.
@@ -132,6 +134,12 @@ var Options = []Option{
 	{Env: "SEALPOST_PUBLIC_URL", Default: "",
 		Help: "public https:// base URL of the portal (links in emails); dev uses its own HTTP address",
 		set:  setPublicURL},
+	{Env: "SEALPOST_RETENTION_MESSAGES", Default: "720h",
+		Help: "how long message metadata (status, recipient, data) is kept after acceptance",
+		set:  func(c *Config, v string) error { return setDuration(&c.RetainMessages, v) }},
+	{Env: "SEALPOST_RETENTION_RECORDS", Default: "52560h",
+		Help: "how long consent history, removed suppressions and portal events are kept (6 years)",
+		set:  func(c *Config, v string) error { return setDuration(&c.RetainRecords, v) }},
 	{Env: "SEALPOST_LOG_LEVEL", Default: "info",
 		Help: "debug, info, warn or error",
 		set:  func(c *Config, v string) error { c.LogLevel = v; return oneOf(v, "debug", "info", "warn", "error") }},

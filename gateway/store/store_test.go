@@ -195,3 +195,48 @@ func TestOpenRejectsOtherURLs(t *testing.T) {
 		t.Fatalf("error echoes the password: %v", err)
 	}
 }
+
+func TestRetentionPurgeLeavesNothingPastItsWindow(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		now := time.Now()
+		r := store.Retention{Messages: 30 * 24 * time.Hour, Records: 6 * 365 * 24 * time.Hour}
+		for i, age := range []time.Duration{31 * 24 * time.Hour, 29 * 24 * time.Hour, time.Hour} {
+			m := &store.Message{ID: "m" + string(rune('0'+i)), APIKeyID: "k", RequestHash: []byte{1},
+				TemplateName: "t", TemplateVersion: 1, Category: "transactional",
+				Recipient: "pat@example.test", Data: "{}", Headers: "{}", RFCMessageID: "x",
+				Status: store.StatusSent, CreatedAt: now.Add(-age)}
+			if err := db.InsertMessage(ctx, m); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for i, age := range []time.Duration{7 * 365 * 24 * time.Hour, 24 * time.Hour} {
+			err := db.InsertConsentEvent(ctx, &store.ConsentEvent{ID: "c" + string(rune('0'+i)),
+				Address: "pat@example.test", Purpose: "marketing", Action: "grant", Source: "api",
+				Actor: "k", CreatedAt: now.Add(-age)})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		counts, err := db.PurgeRetained(ctx, r, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if counts["messages"] != 1 || counts["consent events"] != 1 {
+			t.Fatalf("purged %v", counts)
+		}
+		status, err := db.RetentionStatus(ctx, r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		windows := map[string]time.Duration{"message metadata": r.Messages, "consent history": r.Records}
+		for _, k := range status {
+			if w, ok := windows[k.Kind]; ok {
+				if k.Oldest == nil || now.Sub(*k.Oldest) > w {
+					t.Fatalf("%s: oldest %v is past its window", k.Kind, k.Oldest)
+				}
+			}
+		}
+	})
+}

@@ -84,7 +84,8 @@ func asTime(v any) time.Time {
 	case time.Time:
 		return t.UTC()
 	case string:
-		for _, layout := range []string{"2006-01-02 15:04:05.999999999-07:00", time.RFC3339Nano} {
+		for _, layout := range []string{"2006-01-02 15:04:05.999999999-07:00", time.RFC3339Nano,
+			"2006-01-02 15:04:05.999999999", "2006-01-02T15:04:05.999999999"} {
 			if parsed, err := time.Parse(layout, t); err == nil {
 				return parsed.UTC()
 			}
