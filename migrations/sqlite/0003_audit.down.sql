@@ -1,0 +1,2 @@
+DROP TABLE sealpost_audit_head;
+DROP TABLE sealpost_audit_event;
