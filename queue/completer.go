@@ -148,6 +148,12 @@ func (c *completer) apply(txCtx context.Context, tx *store.Tx, cp *completion) e
 		if err != nil {
 			return err
 		}
+		o := cp.out
+		err = c.q.NotifyTx(ctx, tx, string(o.Status), cp.m.ID, string(o.Status), o.ReplyCode,
+			o.EnhancedCode, o.Reason)
+		if err != nil {
+			return err
+		}
 	}
 	if cp.retry {
 		return nil

@@ -19,6 +19,7 @@ import (
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/sealpost/sealpost/gateway/store"
+	"github.com/sealpost/sealpost/gateway/webhook"
 )
 
 // Defaults for Config. Retries back off exponentially from DefaultRetryBase to
@@ -88,6 +89,9 @@ type Config struct {
 	Purge func(ctx context.Context) (int64, error)
 	// OnOutcome, when set, is told every attempt's outcome (for metrics).
 	OnOutcome func(Outcome)
+	// Webhook, when set, receives a signed event for every recorded
+	// outcome, queued in the outcome's own transaction.
+	Webhook *webhook.Sender
 }
 
 // Queue accepts messages and runs their delivery jobs.
@@ -104,6 +108,7 @@ type Queue struct {
 // transaction type, behind the calls the queue makes.
 type engine interface {
 	insertTx(ctx context.Context, tx *store.Tx, args DeliverArgs) (int64, error)
+	insertAnyTx(ctx context.Context, tx *store.Tx, args river.JobArgs) error
 	completeTx(ctx context.Context, tx *store.Tx, job *river.Job[DeliverArgs]) error
 	start(ctx context.Context) error
 	stop(ctx context.Context) error
@@ -144,6 +149,12 @@ func New(db *store.DB, d Deliverer, cfg Config) (*Queue, error) {
 		return nil, fmt.Errorf("queue: %w", err)
 	}
 	queues := map[string]river.QueueConfig{DeliverQueue: {MaxWorkers: cfg.Workers}}
+	if cfg.Webhook != nil {
+		if err := river.AddWorkerSafely(workers, &webhookWorker{sender: cfg.Webhook}); err != nil {
+			return nil, fmt.Errorf("queue: %w", err)
+		}
+		queues[WebhookQueue] = river.QueueConfig{MaxWorkers: 8}
+	}
 	var periodic []*river.PeriodicJob
 	if cfg.Purge != nil {
 		if err := river.AddWorkerSafely(workers, &purgeWorker{q: q}); err != nil {
@@ -294,6 +305,13 @@ func (e *riverEngine[TTx]) insertTx(
 		return 0, fmt.Errorf("insert job: %w", err)
 	}
 	return res.Job.ID, nil
+}
+
+func (e *riverEngine[TTx]) insertAnyTx(ctx context.Context, tx *store.Tx, args river.JobArgs) error {
+	if _, err := e.client.InsertTx(ctx, tx.Raw().(TTx), args, nil); err != nil {
+		return fmt.Errorf("insert job: %w", err)
+	}
+	return nil
 }
 
 func (e *riverEngine[TTx]) completeTx(

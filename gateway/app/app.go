@@ -31,6 +31,7 @@ import (
 	"github.com/sealpost/sealpost/gateway/outbound"
 	"github.com/sealpost/sealpost/gateway/portal"
 	"github.com/sealpost/sealpost/gateway/store"
+	"github.com/sealpost/sealpost/gateway/webhook"
 	"github.com/sealpost/sealpost/queue"
 )
 
@@ -156,11 +157,23 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 		out.SetPortal(a.portal.URL)
 	}
 	qcfg.Purge = a.purge
+	if cfg.WebhookURL != "" {
+		secrets, err := webhook.ParseSecrets(cfg.WebhookSecrets)
+		if err != nil {
+			return nil, fmt.Errorf("SEALPOST_WEBHOOK_SECRETS: %w", err)
+		}
+		qcfg.Webhook, err = webhook.NewSender(cfg.WebhookURL, secrets, nil,
+			a.logger.With("component", "webhook"))
+		if err != nil {
+			return nil, fmt.Errorf("SEALPOST_WEBHOOK_URL: %w", err)
+		}
+	}
 	a.comply, err = a.setupCompliance(ctx, opts.Dev)
 	if err != nil {
 		return nil, err
 	}
 	out.SetCompliance(a.comply.Suppressed, a.comply.UnsubscribeURL)
+	a.comply.OnChange = a.complianceChanged
 	a.queue, err = queue.New(a.db, out, qcfg)
 	if err != nil {
 		return nil, err

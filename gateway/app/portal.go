@@ -19,6 +19,7 @@ import (
 	"github.com/sealpost/sealpost/gateway/portal"
 	"github.com/sealpost/sealpost/gateway/sealed"
 	"github.com/sealpost/sealpost/gateway/store"
+	"github.com/sealpost/sealpost/gateway/webhook"
 	"github.com/sealpost/sealpost/templates"
 )
 
@@ -187,4 +188,13 @@ func (a *App) setupCompliance(ctx context.Context, dev bool) (*compliance.Servic
 		}
 	}
 	return compliance.New(a.db, key, cfg.PublicURL, a.logger.With("component", "compliance")), nil
+}
+
+// complianceChanged tells the sender's backend, in the same transaction,
+// when a recipient unsubscribed from a message.
+func (a *App) complianceChanged(ctx context.Context, tx *store.Tx, c compliance.Change) error {
+	if c.Kind == "suppression.added" && c.Reason == compliance.ReasonUnsubscribe && c.MessageID != "" {
+		return a.queue.NotifyTx(ctx, tx, webhook.TypeUnsubscribed, c.MessageID, "sent", 0, "", "")
+	}
+	return nil
 }

@@ -50,6 +50,8 @@ type Config struct {
 	PublicURL        string
 	RetainMessages   time.Duration
 	RetainRecords    time.Duration
+	WebhookURL       string
+	WebhookSecrets   string
 }
 
 // Option is one declared setting.
@@ -140,6 +142,12 @@ var Options = []Option{
 	{Env: "SEALPOST_RETENTION_RECORDS", Default: "52560h",
 		Help: "how long consent history, removed suppressions and portal events are kept (6 years)",
 		set:  func(c *Config, v string) error { return setDuration(&c.RetainRecords, v) }},
+	{Env: "SEALPOST_WEBHOOK_URL", Default: "",
+		Help: "https URL that receives signed delivery events (sent, deferred, failed, suppressed, unsubscribed…)",
+		set:  func(c *Config, v string) error { c.WebhookURL = v; return nil }},
+	{Env: "SEALPOST_WEBHOOK_SECRETS", Default: "", Secret: true,
+		Help: "whsec_<current>[,whsec_<previous>]: HMAC-SHA256 signing secrets; two are active during rotation",
+		set:  func(c *Config, v string) error { c.WebhookSecrets = v; return nil }},
 	{Env: "SEALPOST_LOG_LEVEL", Default: "info",
 		Help: "debug, info, warn or error",
 		set:  func(c *Config, v string) error { c.LogLevel = v; return oneOf(v, "debug", "info", "warn", "error") }},
