@@ -50,6 +50,8 @@ func commands() []command {
 		},
 		{"dkim", "dkim keygen --domain D --selector S [--algorithm rsa|ed25519] | list [--json]",
 			"manage DKIM signing keys", runDKIM},
+		{"audit", "audit verify [--head FILE] | export [--since T] [--until T] [--format ndjson|csv] | head [--out FILE]",
+			"verify the tamper-evident audit chain, export it, or write its head", runAudit},
 		{"retention", "retention status",
 			"show, per kind of data, its retention policy and its oldest row", runRetention},
 		{"lint", "lint [--json] FILE...",

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/sealpost/sealpost/gateway/apikey"
+	"github.com/sealpost/sealpost/gateway/audit"
 )
 
 func runKeys(ctx context.Context, e *env, args []string) error {
@@ -83,6 +84,10 @@ func runKeys(ctx context.Context, e *env, args []string) error {
 			k.ID,
 			strings.Join(k.Roles, ","),
 		)
+		if err := audit.AppendNow(ctx, db, audit.Event{Actor: "console", Action: "key.created",
+			ObjectType: "api_key", ObjectID: k.ID}); err != nil {
+			return err
+		}
 		fmt.Fprintln(e.stdout, text)
 	case "list":
 		keys, err := db.ListAPIKeys(ctx)
@@ -103,6 +108,10 @@ func runKeys(ctx context.Context, e *env, args []string) error {
 	case "revoke":
 		if err := db.RevokeAPIKey(ctx, fs.Arg(0), time.Now()); err != nil {
 			return fmt.Errorf("no active key has that id")
+		}
+		if err := audit.AppendNow(ctx, db, audit.Event{Actor: "console", Action: "key.revoked",
+			ObjectType: "api_key", ObjectID: fs.Arg(0)}); err != nil {
+			return err
 		}
 		fmt.Fprintf(e.stdout, "revoked %s (takes effect within %s in running gateways)\n",
 			fs.Arg(0), apikey.CacheTTL)

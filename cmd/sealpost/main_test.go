@@ -264,3 +264,46 @@ func TestLintCommand(t *testing.T) {
 		t.Fatalf("missing file: exit %d", code)
 	}
 }
+
+func TestAuditCommands(t *testing.T) {
+	for _, d := range storetest.Dialects {
+		t.Run(string(d), func(t *testing.T) {
+			databaseURL, dataDir := storetest.Location(t, d)
+			if dataDir == "" {
+				dataDir = t.TempDir()
+			}
+			env := map[string]string{"SEALPOST_DATABASE_URL": databaseURL}
+			dd := "--data-dir=" + dataDir
+			sealpost(t, env, "migrate", "up", dd)
+			for range 3 {
+				if code, _, stderr := sealpost(t, env, "keys", "create", dd, "--name", "x", "--role", "sender"); code != 0 {
+					t.Fatal(stderr)
+				}
+			}
+			head := filepath.Join(dataDir, "head.json")
+			if code, out, stderr := sealpost(t, env, "audit", "head", dd, "--out", head); code != 0 {
+				t.Fatalf("head: %s %s", out, stderr)
+			}
+			if code, out, _ := sealpost(t, env, "audit", "verify", dd, "--head", head); code != 0 || !strings.Contains(out, "OK: 3 events") {
+				t.Fatalf("verify: %d %s", code, out)
+			}
+			code, out, _ := sealpost(t, env, "audit", "export", dd, "--format", "csv")
+			if code != 0 || strings.Count(out, "key.created") != 3 {
+				t.Fatalf("export: %d %s", code, out)
+			}
+
+			db, err := store.Open(context.Background(), databaseURL, dataDir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := db.ExecForTest(context.Background(),
+				"UPDATE sealpost_audit_event SET actor = 'someone-else' WHERE seq = 2"); err != nil {
+				t.Fatal(err)
+			}
+			db.Close()
+			if code, out, _ := sealpost(t, env, "audit", "verify", dd); code != 1 || !strings.Contains(out, "BROKEN at event 2") {
+				t.Fatalf("verify after tampering: %d %s", code, out)
+			}
+		})
+	}
+}

@@ -4,9 +4,11 @@ import (
 	"errors"
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/sealpost/sealpost/gateway/apikey"
+	"github.com/sealpost/sealpost/gateway/audit"
 	"github.com/sealpost/sealpost/gateway/store"
 )
 
@@ -69,6 +71,8 @@ func (s *Server) postKey(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.logger.Info("api key created", "key", k, "by", principalFrom(r.Context()).KeyID)
+	s.audit(r, audit.Event{Actor: principalFrom(r.Context()).KeyID, Action: "key.created",
+		ObjectType: "api_key", ObjectID: k.ID, Details: map[string]string{"roles": strings.Join(k.Roles, ",")}})
 	v := viewOfKey(k)
 	v.Key = text
 	writeJSON(w, http.StatusCreated, v)
@@ -120,6 +124,8 @@ func (s *Server) revokeKey(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.auth.Forget(id)
+	s.audit(r, audit.Event{Actor: principalFrom(r.Context()).KeyID, Action: "key.revoked",
+		ObjectType: "api_key", ObjectID: id})
 	s.logger.Info("api key revoked", "key_id", id, "by", principalFrom(r.Context()).KeyID)
 	w.WriteHeader(http.StatusNoContent)
 }

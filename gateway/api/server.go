@@ -10,7 +10,9 @@ import (
 
 	"github.com/sealpost/sealpost/gateway/address"
 	"github.com/sealpost/sealpost/gateway/apikey"
+	"github.com/sealpost/sealpost/gateway/audit"
 	"github.com/sealpost/sealpost/gateway/catalog"
+	"github.com/sealpost/sealpost/gateway/clientaddr"
 	"github.com/sealpost/sealpost/gateway/compliance"
 	"github.com/sealpost/sealpost/gateway/metrics"
 	"github.com/sealpost/sealpost/gateway/portal"
@@ -214,6 +216,8 @@ func (s *Server) authenticate(r *http.Request) (*apikey.Principal, *Problem) {
 	switch {
 	case errors.Is(err, apikey.ErrMalformed), errors.Is(err, apikey.ErrInvalid):
 		s.logger.Warn("authentication failed", "route", routeOf(r))
+		s.audit(r, audit.Event{Actor: "unknown", Action: "auth.failed", ObjectType: "route",
+			ObjectID: routeOf(r)})
 		return nil, unauthorized("the API key is not valid")
 	case err != nil:
 		s.logger.Error("authentication lookup failed", "err", err)
@@ -225,6 +229,15 @@ func (s *Server) authenticate(r *http.Request) (*apikey.Principal, *Problem) {
 		}
 	}
 	return p, nil
+}
+
+// audit records an event in its own transaction; a failure is logged, not
+// returned, because the request it describes has already been decided.
+func (s *Server) audit(r *http.Request, e audit.Event) {
+	e.RemoteAddr = clientaddr.Truncate(r.RemoteAddr)
+	if err := audit.AppendNow(context.WithoutCancel(r.Context()), s.db, e); err != nil {
+		s.logger.Error("audit event not recorded", "action", e.Action, "err", err)
+	}
 }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {

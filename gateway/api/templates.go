@@ -3,8 +3,10 @@ package api
 import (
 	"errors"
 	"net/http"
+	"strconv"
 	"time"
 
+	"github.com/sealpost/sealpost/gateway/audit"
 	"github.com/sealpost/sealpost/gateway/catalog"
 	"github.com/sealpost/sealpost/templates"
 )
@@ -93,13 +95,10 @@ func (s *Server) putTemplate(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, internalError())
 		return
 	}
-	s.logger.Info(
-		"template saved",
-		"template",
-		e.Template,
-		"key_id",
-		principalFrom(r.Context()).KeyID,
-	)
+	actor := principalFrom(r.Context()).KeyID
+	s.logger.Info("template saved", "template", e.Template, "key_id", actor)
+	s.audit(r, audit.Event{Actor: actor, Action: "template.saved", ObjectType: "template",
+		ObjectID: name, Details: map[string]string{"version": strconv.Itoa(e.Template.Version)}})
 	w.Header().Set("Location", "/v1/templates/"+name)
 	writeJSON(w, http.StatusCreated, viewOf(e))
 }

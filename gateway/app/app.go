@@ -16,12 +16,15 @@ import (
 	"net/http"
 	"net/mail"
 	"os"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/sealpost/sealpost/dkim"
 	"github.com/sealpost/sealpost/gateway/address"
 	"github.com/sealpost/sealpost/gateway/api"
 	"github.com/sealpost/sealpost/gateway/apikey"
+	"github.com/sealpost/sealpost/gateway/audit"
 	"github.com/sealpost/sealpost/gateway/capture"
 	"github.com/sealpost/sealpost/gateway/catalog"
 	"github.com/sealpost/sealpost/gateway/compliance"
@@ -70,6 +73,7 @@ type App struct {
 	catalog     *catalog.Catalog
 	metrics     *metrics.Metrics
 	comply      *compliance.Service
+	headWritten time.Time
 }
 
 // New builds the gateway and binds its listeners, but does not start
@@ -241,11 +245,30 @@ func (a *App) purge(ctx context.Context) (int64, error) {
 		total += n
 	}
 	counts, err := a.db.PurgeRetained(ctx, a.Retention(), time.Now())
-	for _, n := range counts {
+	details := map[string]string{}
+	for kind, n := range counts {
 		total += n
+		if n > 0 {
+			details[strings.ReplaceAll(kind, " ", "_")] = strconv.FormatInt(n, 10)
+		}
+	}
+	if err != nil {
+		return total, err
+	}
+	if len(details) > 0 || total > 0 {
+		err = audit.AppendNow(ctx, a.db, audit.Event{Actor: "system", Action: "retention.run",
+			ObjectType: "retention", ObjectID: "purge", Details: details})
+	}
+	if err == nil && a.cfg.AuditHeadFile != "" && time.Since(a.headWritten) >= AuditHeadInterval {
+		if err = audit.WriteHead(ctx, a.db, a.cfg.AuditHeadFile); err == nil {
+			a.headWritten = time.Now()
+		}
 	}
 	return total, err
 }
+
+// AuditHeadInterval is how often the audit chain's head is written out.
+const AuditHeadInterval = time.Hour
 
 // DevFrom is dev mode's From address when none is configured.
 const DevFrom = "Sealpost Dev <noreply@sealpost.test>"
@@ -284,6 +307,11 @@ func (a *App) Run(ctx context.Context) error {
 		serveErr <- err
 	}()
 	a.logger.Info("gateway started", "http", a.HTTPAddr(), "database", string(a.db.Dialect()))
+	if err := audit.AppendNow(ctx, a.db, audit.Event{Actor: "system", Action: "gateway.started",
+		ObjectType: "gateway", ObjectID: a.HTTPAddr(),
+		Details: map[string]string{"database": string(a.db.Dialect())}}); err != nil {
+		a.logger.Error("audit event not recorded", "action", "gateway.started", "err", err)
+	}
 
 	var runErr error
 	select {

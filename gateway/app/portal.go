@@ -9,11 +9,14 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
 
+	"github.com/sealpost/sealpost/gateway/audit"
 	"github.com/sealpost/sealpost/gateway/catalog"
+	"github.com/sealpost/sealpost/gateway/clientaddr"
 	"github.com/sealpost/sealpost/gateway/compliance"
 	"github.com/sealpost/sealpost/gateway/mime"
 	"github.com/sealpost/sealpost/gateway/portal"
@@ -81,7 +84,7 @@ func (a *App) setupPortal(
 	}
 	p, err := portal.New(portal.Config{DB: a.db, KEK: kr, Secret: secret, BaseURL: cfg.PublicURL,
 		Logger: a.logger.With("component", "portal"), SendCode: a.sendPortalCode,
-		OnEvent: a.metrics.Portal})
+		OnEvent: a.portalEvent})
 	if err != nil {
 		return nil, err
 	}
@@ -192,9 +195,37 @@ func (a *App) setupCompliance(ctx context.Context, dev bool) (*compliance.Servic
 
 // complianceChanged tells the sender's backend, in the same transaction,
 // when a recipient unsubscribed from a message.
+// Every consent and suppression change is also an audit event in the same
+// transaction.
 func (a *App) complianceChanged(ctx context.Context, tx *store.Tx, c compliance.Change) error {
 	if c.Kind == "suppression.added" && c.Reason == compliance.ReasonUnsubscribe && c.MessageID != "" {
-		return a.queue.NotifyTx(ctx, tx, webhook.TypeUnsubscribed, c.MessageID, "sent", 0, "", "")
+		err := a.queue.NotifyTx(ctx, tx, webhook.TypeUnsubscribed, c.MessageID, "sent", 0, "", "")
+		if err != nil {
+			return err
+		}
 	}
-	return nil
+	objectType := "consent_event"
+	if strings.HasPrefix(c.Kind, "suppression.") {
+		objectType = "suppression"
+	}
+	details := map[string]string{}
+	if c.MessageID != "" {
+		details["message_id"] = c.MessageID
+	}
+	if c.Reason != "" {
+		details["reason"] = c.Reason
+	}
+	return audit.Append(ctx, tx, audit.Event{Actor: c.Actor, Action: c.Kind,
+		ObjectType: objectType, ObjectID: c.ObjectID, Details: details})
+}
+
+// portalEvent counts a portal event and records it in the audit log.
+func (a *App) portalEvent(ctx context.Context, kind, messageID, remote string) {
+	a.metrics.Portal(kind)
+	err := audit.AppendNow(context.WithoutCancel(ctx), a.db, audit.Event{Actor: "recipient",
+		Action: "portal." + kind, ObjectType: "message", ObjectID: messageID,
+		RemoteAddr: clientaddr.Truncate(remote)})
+	if err != nil {
+		a.logger.Error("audit event not recorded", "action", "portal."+kind, "err", err)
+	}
 }

@@ -52,6 +52,7 @@ type Config struct {
 	RetainRecords    time.Duration
 	WebhookURL       string
 	WebhookSecrets   string
+	AuditHeadFile    string
 }
 
 // Option is one declared setting.
@@ -148,6 +149,9 @@ var Options = []Option{
 	{Env: "SEALPOST_WEBHOOK_SECRETS", Default: "", Secret: true,
 		Help: "whsec_<current>[,whsec_<previous>]: HMAC-SHA256 signing secrets; two are active during rotation",
 		set:  func(c *Config, v string) error { c.WebhookSecrets = v; return nil }},
+	{Env: "SEALPOST_AUDIT_HEAD_FILE", Default: "",
+		Help: "where the audit chain's head is written every hour, ideally storage the database's writers cannot change; unset means <data dir>/audit-head.json",
+		set:  func(c *Config, v string) error { c.AuditHeadFile = v; return nil }},
 	{Env: "SEALPOST_LOG_LEVEL", Default: "info",
 		Help: "debug, info, warn or error",
 		set:  func(c *Config, v string) error { c.LogLevel = v; return oneOf(v, "debug", "info", "warn", "error") }},
@@ -188,6 +192,9 @@ func Load(file string, overrides map[string]string) (*Config, error) {
 	}
 	if c.MasterKeyFile == "" {
 		c.MasterKeyFile = filepath.Join(c.DataDir, "master-key")
+	}
+	if c.AuditHeadFile == "" {
+		c.AuditHeadFile = filepath.Join(c.DataDir, "audit-head.json")
 	}
 	if c.PortalSecretFile == "" {
 		c.PortalSecretFile = filepath.Join(c.DataDir, "portal-secret")

@@ -67,7 +67,7 @@ type Service struct {
 	sendCode func(ctx context.Context, linkMessageID, code string) error
 	// slow bounds concurrent argon2id hashes, each of which holds ~46 MiB.
 	slow    chan struct{}
-	onEvent func(kind string)
+	onEvent func(ctx context.Context, kind, messageID, remoteAddr string)
 }
 
 // maxConcurrentKnowledgeHashes bounds the memory knowledge checks can take.
@@ -83,8 +83,8 @@ type Config struct {
 	// SendCode mails a one-time code to the recipient of the message whose
 	// payload the link guards.
 	SendCode func(ctx context.Context, linkMessageID, code string) error
-	// OnEvent, when set, is told the kind of every portal event (metrics).
-	OnEvent func(kind string)
+	// OnEvent, when set, is told of every portal event (metrics, audit).
+	OnEvent func(ctx context.Context, kind, messageID, remoteAddr string)
 }
 
 // New returns a Service.
@@ -274,6 +274,6 @@ func (s *Service) record(ctx context.Context, messageID, kind, remote string) {
 	}
 	s.logger.Info("portal event", "kind", kind, "message_id", messageID)
 	if s.onEvent != nil {
-		s.onEvent(kind)
+		s.onEvent(ctx, kind, messageID, remote)
 	}
 }

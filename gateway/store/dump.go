@@ -106,3 +106,10 @@ func (db *DB) DumpAllForTest(ctx context.Context) (string, error) {
 }
 
 func quoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
+
+// ExecForTest runs a statement outside the store's own queries, for tests
+// that tamper with rows on purpose.
+func (db *DB) ExecForTest(ctx context.Context, query string) error {
+	_, err := db.ex.exec(ctx, query)
+	return err
+}
