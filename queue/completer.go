@@ -154,6 +154,11 @@ func (c *completer) apply(txCtx context.Context, tx *store.Tx, cp *completion) e
 		if err != nil {
 			return err
 		}
+		if hook := c.q.cfg.OnRecordTx; hook != nil {
+			if err := hook(ctx, tx, cp.m, *o); err != nil {
+				return err
+			}
+		}
 	}
 	if cp.retry {
 		return nil

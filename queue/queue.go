@@ -92,6 +92,9 @@ type Config struct {
 	// Webhook, when set, receives a signed event for every recorded
 	// outcome, queued in the outcome's own transaction.
 	Webhook *webhook.Sender
+	// OnRecordTx, when set, runs in the transaction that records each
+	// outcome (to suppress an address a relay refused, for instance).
+	OnRecordTx func(ctx context.Context, tx *store.Tx, m *store.Message, o Outcome) error
 }
 
 // Queue accepts messages and runs their delivery jobs.

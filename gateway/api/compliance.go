@@ -1,11 +1,13 @@
 package api
 
 import (
+	"bytes"
 	"errors"
 	"net/http"
 	"regexp"
 	"time"
 
+	"github.com/sealpost/sealpost/gateway/bounce"
 	"github.com/sealpost/sealpost/gateway/clientaddr"
 	"github.com/sealpost/sealpost/gateway/compliance"
 	"github.com/sealpost/sealpost/gateway/store"
@@ -310,4 +312,26 @@ func (s *Server) requestConsent(w http.ResponseWriter, r *http.Request, e *store
 		return
 	}
 	writeJSON(w, http.StatusAccepted, map[string]string{"status": "confirmation_requested"})
+}
+
+// postBounces takes provider-style JSON bounce and complaint events for
+// relays that report that way; message_id is the id this API returned.
+func (s *Server) postBounces(w http.ResponseWriter, r *http.Request) {
+	body := readBody(w, r, s.limit)
+	if body == nil {
+		return
+	}
+	reports, err := bounce.ParseJSONEvents(bytes.NewReader(body))
+	if err != nil {
+		writeProblem(w, validationProblem("the events were not accepted: "+err.Error()))
+		return
+	}
+	if err := s.reports(r.Context(), reports); err != nil {
+		s.logger.Error("bounce events not applied", "err", err)
+		w.Header().Set("Retry-After", "1")
+		writeProblem(w, &Problem{Type: typeUnavailable, Title: "Unavailable",
+			Status: http.StatusServiceUnavailable, Detail: "the events were not applied; retry"})
+		return
+	}
+	writeJSON(w, http.StatusAccepted, map[string]int{"accepted": len(reports)})
 }

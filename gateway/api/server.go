@@ -11,6 +11,7 @@ import (
 	"github.com/sealpost/sealpost/gateway/address"
 	"github.com/sealpost/sealpost/gateway/apikey"
 	"github.com/sealpost/sealpost/gateway/audit"
+	"github.com/sealpost/sealpost/gateway/bounce"
 	"github.com/sealpost/sealpost/gateway/catalog"
 	"github.com/sealpost/sealpost/gateway/clientaddr"
 	"github.com/sealpost/sealpost/gateway/compliance"
@@ -44,6 +45,8 @@ type Config struct {
 	Compliance *compliance.Service
 	// SendConfirmation mails double opt-in confirmation links.
 	SendConfirmation compliance.SendConfirmation
+	// Reports applies bounce and complaint reports that relays post as JSON.
+	Reports func(ctx context.Context, reports []bounce.Report) error
 }
 
 // Server is the HTTP API.
@@ -62,6 +65,7 @@ type Server struct {
 	comply  *compliance.Service
 
 	sendConfirmation compliance.SendConfirmation
+	reports          func(ctx context.Context, reports []bounce.Report) error
 }
 
 // New builds the API server.
@@ -70,7 +74,7 @@ func New(cfg Config) *Server {
 		db: cfg.DB, queue: cfg.Queue, catalog: cfg.Catalog, auth: cfg.Auth, from: cfg.From,
 		limit: cfg.MaxRequestBytes, logger: cfg.Logger, mux: http.NewServeMux(), check: cfg.Check,
 		portal: cfg.Portal, metrics: cfg.Metrics, comply: cfg.Compliance,
-		sendConfirmation: cfg.SendConfirmation,
+		sendConfirmation: cfg.SendConfirmation, reports: cfg.Reports,
 	}
 	if s.limit == 0 {
 		s.limit = DefaultMaxRequestBytes
@@ -104,6 +108,9 @@ func New(cfg Config) *Server {
 		s.handle("POST /v1/suppressions", s.postSuppression, apikey.Compliance, apikey.Admin,
 			apikey.Marketer, apikey.Sender)
 		s.handle("DELETE /v1/suppressions/{id}", s.deleteSuppression, apikey.Compliance, apikey.Admin)
+	}
+	if s.reports != nil {
+		s.handle("POST /v1/events/bounces", s.postBounces, apikey.Admin, apikey.Compliance)
 	}
 	if s.metrics != nil {
 		s.handle("GET /metrics", s.metrics.Handler().ServeHTTP, apikey.Admin)

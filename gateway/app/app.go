@@ -25,6 +25,7 @@ import (
 	"github.com/sealpost/sealpost/gateway/api"
 	"github.com/sealpost/sealpost/gateway/apikey"
 	"github.com/sealpost/sealpost/gateway/audit"
+	"github.com/sealpost/sealpost/gateway/bounce"
 	"github.com/sealpost/sealpost/gateway/capture"
 	"github.com/sealpost/sealpost/gateway/catalog"
 	"github.com/sealpost/sealpost/gateway/compliance"
@@ -66,14 +67,17 @@ type App struct {
 	devKey   string
 	// captureAddr is recorded when the capture listener is bound, before
 	// its server goroutine runs.
-	captureAddr string
-	keys        *dkim.Keystore
-	from        address.Address
-	portal      *portal.Service
-	catalog     *catalog.Catalog
-	metrics     *metrics.Metrics
-	comply      *compliance.Service
-	headWritten time.Time
+	captureAddr  string
+	keys         *dkim.Keystore
+	from         address.Address
+	portal       *portal.Service
+	catalog      *catalog.Catalog
+	metrics      *metrics.Metrics
+	comply       *compliance.Service
+	headWritten  time.Time
+	verp         *bounce.VERP
+	bounceServer *bounce.Server
+	bounceAddr   string
 }
 
 // New builds the gateway and binds its listeners, but does not start
@@ -178,6 +182,14 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 	}
 	out.SetCompliance(a.comply.Suppressed, a.comply.UnsubscribeURL)
 	a.comply.OnChange = a.complianceChanged
+	qcfg.OnRecordTx = a.refusedAtRCPT
+	a.verp, err = a.setupBounces()
+	if err != nil {
+		return nil, err
+	}
+	if a.verp != nil {
+		out.SetReturnPath(a.verp.Address)
+	}
 	a.queue, err = queue.New(a.db, out, qcfg)
 	if err != nil {
 		return nil, err
@@ -187,7 +199,7 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 		DB: a.db, Queue: a.queue, Catalog: cat, Auth: apikey.NewAuthenticator(a.db),
 		From: a.from, MaxRequestBytes: cfg.MaxRequestBytes, Logger: a.logger.With("component", "api"),
 		Check: out.Check, Portal: a.portal, Metrics: a.metrics, Compliance: a.comply,
-		SendConfirmation: a.sendConfirmation,
+		SendConfirmation: a.sendConfirmation, Reports: a.handleReports,
 	})
 	if opts.Dev {
 		if err := a.devSetup(ctx, cat); err != nil {
@@ -345,6 +357,9 @@ func (a *App) closeAll() {
 	}
 	if a.capture != nil {
 		a.capture.Close()
+	}
+	if a.bounceServer != nil {
+		a.bounceServer.Close()
 	}
 	if a.db != nil {
 		a.db.Close()

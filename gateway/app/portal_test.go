@@ -33,6 +33,12 @@ var rxTemplate = map[string]any{
 
 func portalSetup(t *testing.T, d migrations.Dialect, logs ...io.Writer) *bundle {
 	t.Helper()
+	return portalSetupWith(t, d, nil, logs...)
+}
+
+// portalSetupWith is portalSetup with extra settings.
+func portalSetupWith(t *testing.T, d migrations.Dialect, extra map[string]string, logs ...io.Writer) *bundle {
+	t.Helper()
 	dir := t.TempDir()
 	master, secret := filepath.Join(dir, "master-key"), filepath.Join(dir, "portal-secret")
 	if err := app.EnsureMasterKey(master, secret); err != nil {
@@ -42,6 +48,9 @@ func portalSetup(t *testing.T, d migrations.Dialect, logs ...io.Writer) *bundle 
 		"SEALPOST_MASTER_KEY_FILE": master, "SEALPOST_PORTAL_SECRET_FILE": secret,
 		"SEALPOST_PUBLIC_URL": "https://portal.example.test",
 	}}
+	for k, v := range extra {
+		o.config[k] = v
+	}
 	if len(logs) > 0 {
 		o.logs = logs[0]
 	}

@@ -36,6 +36,7 @@ type bundle struct {
 	dkimKey *dkim.Key
 	stop    func()
 	dataDir string
+	app     *app.App
 }
 
 type setupOpts struct {
@@ -133,7 +134,7 @@ func setup(t *testing.T, d migrations.Dialect, o setupOpts) *bundle {
 		t.Fatal(err)
 	}
 	return &bundle{base: "http://" + a.HTTPAddr(), admin: admin, sender: sender, sink: sink, db: db,
-		dkimKey: key, stop: stop, dataDir: dataDir}
+		dkimKey: key, stop: stop, dataDir: dataDir, app: a}
 }
 
 type response struct {

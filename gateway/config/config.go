@@ -53,6 +53,8 @@ type Config struct {
 	WebhookURL       string
 	WebhookSecrets   string
 	AuditHeadFile    string
+	BounceDomain     string
+	BounceAddr       string
 }
 
 // Option is one declared setting.
@@ -152,6 +154,18 @@ var Options = []Option{
 	{Env: "SEALPOST_AUDIT_HEAD_FILE", Default: "",
 		Help: "where the audit chain's head is written every hour, ideally storage the database's writers cannot change; unset means <data dir>/audit-head.json",
 		set:  func(c *Config, v string) error { c.AuditHeadFile = v; return nil }},
+	{Env: "SEALPOST_BOUNCE_DOMAIN", Default: "",
+		Help: "return-path domain: messages are sent from bounces+<token>@ this domain (VERP) so bounces find their message; needs the portal secret",
+		set:  func(c *Config, v string) error { c.BounceDomain = strings.ToLower(v); return nil }},
+	{Env: "SEALPOST_BOUNCE_ADDR", Default: "",
+		Help: "listen address of the inbound SMTP server for bounces and complaints (e.g. :25 behind the MX of the bounce domain); unset means off",
+		set: func(c *Config, v string) error {
+			c.BounceAddr = v
+			if v == "" {
+				return nil
+			}
+			return hostPort(v)
+		}},
 	{Env: "SEALPOST_LOG_LEVEL", Default: "info",
 		Help: "debug, info, warn or error",
 		set:  func(c *Config, v string) error { c.LogLevel = v; return oneOf(v, "debug", "info", "warn", "error") }},

@@ -43,7 +43,12 @@ type Outbound struct {
 	portalURL      func(messageID string) string
 	suppressed     func(ctx context.Context, email, category string) (string, bool, error)
 	unsubscribeURL func(messageID string) string
+	returnPath     func(messageID string) string
 }
+
+// SetReturnPath sends each message from its own envelope sender (VERP), so
+// that bounces can be tied to the message.
+func (o *Outbound) SetReturnPath(fn func(messageID string) string) { o.returnPath = fn }
 
 // PortalVariable is the template variable the portal link is rendered into.
 const PortalVariable = "portal_url"
@@ -190,11 +195,13 @@ func (o *Outbound) Deliver(ctx context.Context, m *store.Message) queue.Outcome 
 		return queue.Outcome{Status: store.StatusDeferred, Reason: "message could not be built"}
 	}
 
-	receipt, err := o.relay.Send(
-		ctx,
-		delivery.Envelope{From: o.from.Email, To: []string{m.Recipient}},
-		raw,
-	)
+	from := o.from.Email
+	if o.returnPath != nil {
+		if rp := o.returnPath(m.ID); rp != "" {
+			from = rp
+		}
+	}
+	receipt, err := o.relay.Send(ctx, delivery.Envelope{From: from, To: []string{m.Recipient}}, raw)
 	if err != nil {
 		return outcomeOf(ctx, err)
 	}
