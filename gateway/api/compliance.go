@@ -2,11 +2,14 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"errors"
+	"io"
 	"net/http"
 	"regexp"
 	"time"
 
+	"github.com/sealpost/sealpost/gateway/audit"
 	"github.com/sealpost/sealpost/gateway/bounce"
 	"github.com/sealpost/sealpost/gateway/clientaddr"
 	"github.com/sealpost/sealpost/gateway/compliance"
@@ -334,4 +337,72 @@ func (s *Server) postBounces(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusAccepted, map[string]int{"accepted": len(reports)})
+}
+
+// exportFilter reads ?email=&since=&until= for an export.
+func exportFilter(r *http.Request) (store.ExportFilter, *Problem) {
+	q := r.URL.Query()
+	var f store.ExportFilter
+	if email := q.Get("email"); email != "" {
+		key, err := compliance.Normalize(email)
+		if err != nil {
+			return f, validationProblem("the email parameter is not valid",
+				FieldProblem{Pointer: "/email", Detail: reasonOf(err)})
+		}
+		f.Address = key
+	}
+	for name, dst := range map[string]*time.Time{"since": &f.Since, "until": &f.Until} {
+		v := q.Get(name)
+		if v == "" {
+			continue
+		}
+		t, err := time.Parse(time.RFC3339, v)
+		if err != nil {
+			if t, err = time.Parse("2006-01-02", v); err != nil {
+				return f, validationProblem("a time parameter is not valid",
+					FieldProblem{Pointer: "/" + name, Detail: "must be an RFC 3339 time or a date"})
+			}
+		}
+		*dst = t
+	}
+	return f, nil
+}
+
+func (s *Server) exportConsents(w http.ResponseWriter, r *http.Request) {
+	s.export(w, r, "consents", compliance.ExportConsents)
+}
+
+func (s *Server) exportSuppressions(w http.ResponseWriter, r *http.Request) {
+	s.export(w, r, "suppressions", compliance.ExportSuppressions)
+}
+
+// export streams a compliance export and records it as an audit event.
+func (s *Server) export(w http.ResponseWriter, r *http.Request, what string,
+	write func(context.Context, *store.DB, store.ExportFilter, string, io.Writer) (int, error),
+) {
+	f, prob := exportFilter(r)
+	if prob != nil {
+		writeProblem(w, prob)
+		return
+	}
+	format := r.URL.Query().Get("format")
+	switch format {
+	case "", compliance.FormatNDJSON:
+		format = compliance.FormatNDJSON
+		w.Header().Set("Content-Type", "application/x-ndjson")
+	case compliance.FormatCSV:
+		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	default:
+		writeProblem(w, validationProblem("unknown format",
+			FieldProblem{Pointer: "/format", Detail: "must be ndjson or csv"}))
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Content-Disposition", "attachment; filename=\"sealpost-"+what+"."+format+"\"")
+	n, err := write(r.Context(), s.db, f, format, w)
+	if err != nil {
+		s.logger.Error("export failed part way", "export", what, "err", err)
+	}
+	s.audit(r, audit.Event{Actor: principalFrom(r.Context()).KeyID, Action: "export." + what,
+		ObjectType: "export", ObjectID: what, Details: compliance.ExportDetails(format, n, f)})
 }

@@ -108,6 +108,8 @@ func New(cfg Config) *Server {
 		s.handle("POST /v1/suppressions", s.postSuppression, apikey.Compliance, apikey.Admin,
 			apikey.Marketer, apikey.Sender)
 		s.handle("DELETE /v1/suppressions/{id}", s.deleteSuppression, apikey.Compliance, apikey.Admin)
+		s.handle("GET /v1/exports/consents", s.exportConsents, apikey.Compliance)
+		s.handle("GET /v1/exports/suppressions", s.exportSuppressions, apikey.Compliance)
 	}
 	if s.reports != nil {
 		s.handle("POST /v1/events/bounces", s.postBounces, apikey.Admin, apikey.Compliance)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/sealpost/sealpost/gateway/apikey"
+	"github.com/sealpost/sealpost/gateway/audit"
 	"github.com/sealpost/sealpost/migrations"
 )
 
@@ -214,6 +215,62 @@ func TestCaseBL18DoubleOptIn(t *testing.T) {
 		time.Sleep(300 * time.Millisecond)
 		if n := len(b.sink.Messages()); n != 2 { // the confirmation and the marketing mail
 			t.Fatalf("relay received %d messages, want 2", n)
+		}
+	})
+}
+
+// A compliance key exports consent with its evidence and suppressions;
+// every export is an audit event, and the audit chain verifies.
+func TestComplianceExports(t *testing.T) {
+	t.Parallel()
+	eachDB(t, func(t *testing.T, d migrations.Dialect) {
+		b := setup(t, d, setupOpts{})
+		comp := b.key(t, apikey.Compliance)
+		for _, email := range []string{"a@example.test", "b@example.test"} {
+			res := b.do(t, "POST", "/v1/consents", comp, map[string]any{"email": email, "action": "grant",
+				"source": "import", "wording_version": "v3", "wording": "Offers by email.", "ip": "198.51.100.7",
+				"user_agent": "=cmd|' /C calc'!A0"})
+			if res.status != 201 {
+				t.Fatalf("grant: %d %s", res.status, res.body)
+			}
+		}
+		b.do(t, "POST", "/v1/suppressions", comp, map[string]any{"email": "c@example.test"})
+
+		res := b.do(t, "GET", "/v1/exports/consents?format=csv", comp, nil)
+		if res.status != 200 || strings.Count(string(res.body), "\n") != 3 ||
+			!strings.Contains(string(res.body), "198.51.100.0/24") || strings.Contains(string(res.body), ",=cmd") {
+			t.Fatalf("csv export: %d %s", res.status, res.body)
+		}
+		res = b.do(t, "GET", "/v1/exports/consents?email=b@example.test", comp, nil)
+		if res.status != 200 || strings.Count(string(res.body), "\n") != 1 ||
+			!strings.Contains(string(res.body), `"wording_hash":"`) {
+			t.Fatalf("ndjson export for one address: %s", res.body)
+		}
+		if res := b.do(t, "GET", "/v1/exports/suppressions", comp, nil); res.status != 200 ||
+			!strings.Contains(string(res.body), `"reason":"manual"`) {
+			t.Fatalf("suppression export: %s", res.body)
+		}
+		if res := b.do(t, "GET", "/v1/exports/consents", b.admin, nil); res.status != 403 {
+			t.Fatalf("admin export: %d", res.status)
+		}
+
+		var out bytes.Buffer
+		n, err := audit.Export(context.Background(), b.db, time.Time{}, time.Time{}, "ndjson", &out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range []string{"export.consents", "export.suppressions", "consent.granted",
+			"suppression.added"} {
+			if !strings.Contains(out.String(), want) {
+				t.Fatalf("audit log (%d events) lacks %s", n, want)
+			}
+		}
+		if strings.Contains(out.String(), "example.test") {
+			t.Fatal("the audit log holds an address")
+		}
+		report, err := audit.Verify(context.Background(), b.db)
+		if err != nil || !report.OK {
+			t.Fatalf("audit chain: %+v %v", report, err)
 		}
 	})
 }

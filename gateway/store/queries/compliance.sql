@@ -55,3 +55,21 @@ LIMIT $2;
 UPDATE sealpost_suppression
 SET removed_at = $2, removed_by = $3, removal_reason = $4
 WHERE id = $1 AND removed_at IS NULL;
+
+-- name: ExportConsentEvents
+SELECT id, address, purpose, action, source, wording_version, wording_hash, remote_addr,
+    user_agent, actor, created_at
+FROM sealpost_consent_event
+WHERE ($1 = '' OR address = $1) AND created_at >= $2 AND created_at < $3
+    AND (created_at > $4 OR (created_at = $4 AND id > $5))
+ORDER BY created_at, id
+LIMIT 500;
+
+-- name: ExportSuppressions
+SELECT id, address, scope, reason, source, message_id, created_at, removed_at, removed_by,
+    removal_reason
+FROM sealpost_suppression
+WHERE ($1 = '' OR address = $1) AND created_at >= $2 AND created_at < $3
+    AND (created_at > $4 OR (created_at = $4 AND id > $5))
+ORDER BY created_at, id
+LIMIT 500;
