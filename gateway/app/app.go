@@ -6,8 +6,10 @@ package app
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -279,6 +281,55 @@ func (a *App) purge(ctx context.Context) (int64, error) {
 	return total, err
 }
 
+// periodicSignature names the periodic jobs this version schedules; a
+// replica announcing a different one runs other code.
+var periodicSignature = "sealpost_purge@" + queue.PurgeInterval.String()
+
+// announce records this replica and its periodic jobs every minute until
+// the returned function is called, and reports replicas that schedule
+// different periodic jobs (case BL-17).
+func (a *App) announce(ctx context.Context) func() {
+	id := newReplicaID()
+	check := func() {
+		differing, err := a.db.AnnounceReplica(ctx, id, periodicSignature, time.Now(), 3*time.Minute)
+		if err != nil {
+			a.logger.Warn("replica announcement failed", "err", err)
+			return
+		}
+		if len(differing) > 0 {
+			a.logger.Error("other replicas schedule different periodic jobs; run one version",
+				"ours", periodicSignature, "theirs", strings.Join(differing, " "))
+		}
+	}
+	check()
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(time.Minute)
+		defer t.Stop()
+		for {
+			select {
+			case <-t.C:
+				check()
+			case <-done:
+				return
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		<-finished
+		_ = a.db.RetireReplica(context.WithoutCancel(ctx), id, time.Now().Add(-time.Hour))
+	}
+}
+
+func newReplicaID() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
 // AuditHeadInterval is how often the audit chain's head is written out.
 const AuditHeadInterval = time.Hour
 
@@ -325,11 +376,14 @@ func (a *App) Run(ctx context.Context) error {
 		a.logger.Error("audit event not recorded", "action", "gateway.started", "err", err)
 	}
 
+	stopAnnounce := a.announce(ctx)
+
 	var runErr error
 	select {
 	case <-ctx.Done():
 	case runErr = <-serveErr:
 	}
+	stopAnnounce()
 	a.logger.Info("shutting down")
 
 	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)

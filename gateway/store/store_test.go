@@ -240,3 +240,28 @@ func TestRetentionPurgeLeavesNothingPastItsWindow(t *testing.T) {
 		}
 	})
 }
+
+// Case BL-17: a replica that schedules different periodic jobs is noticed.
+func TestCaseBL17ReplicasWithDifferentPeriodicJobs(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		now := time.Now()
+		if d, err := db.AnnounceReplica(ctx, "a", "purge@1m", now, time.Minute); err != nil || len(d) != 0 {
+			t.Fatalf("first replica: %v %v", d, err)
+		}
+		if d, err := db.AnnounceReplica(ctx, "b", "purge@1m", now, time.Minute); err != nil || len(d) != 0 {
+			t.Fatalf("same config: %v %v", d, err)
+		}
+		d, err := db.AnnounceReplica(ctx, "c", "purge@5m", now, time.Minute)
+		if err != nil || len(d) != 1 || d[0] != "purge@1m" {
+			t.Fatalf("different config not noticed: %v %v", d, err)
+		}
+		if err := db.RetireReplica(ctx, "c", now.Add(-time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		if d, err := db.AnnounceReplica(ctx, "a", "purge@1m", now.Add(2*time.Minute), time.Minute); err != nil || len(d) != 0 {
+			t.Fatalf("stale and retired replicas still counted: %v %v", d, err)
+		}
+	})
+}

@@ -1,0 +1,1 @@
+DROP TABLE sealpost_replica;
