@@ -186,6 +186,12 @@ func (s *Server) postMessage(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	var also []func(context.Context, *store.Tx) error
+	if m.Status == store.StatusSuppressed {
+		also = append(also, func(ctx context.Context, tx *store.Tx) error {
+			return s.queue.NotifyTx(ctx, tx, "suppressed", m.ID, string(store.StatusSuppressed), 0, "",
+				"recipient suppressed")
+		})
+	}
 	if len(in.Sensitive) > 0 {
 		var k *portal.Knowledge
 		if in.Portal != nil {

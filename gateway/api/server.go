@@ -110,6 +110,8 @@ func New(cfg Config) *Server {
 		s.handle("DELETE /v1/suppressions/{id}", s.deleteSuppression, apikey.Compliance, apikey.Admin)
 		s.handle("GET /v1/exports/consents", s.exportConsents, apikey.Compliance)
 		s.handle("GET /v1/exports/suppressions", s.exportSuppressions, apikey.Compliance)
+		s.handle("GET /v1/exports/audit", s.exportAudit, apikey.Compliance)
+		s.handle("GET /v1/audit/verify", s.verifyAudit, apikey.Compliance)
 	}
 	if s.reports != nil {
 		s.handle("POST /v1/events/bounces", s.postBounces, apikey.Admin, apikey.Compliance)

@@ -268,9 +268,21 @@ func TestComplianceExports(t *testing.T) {
 		if strings.Contains(out.String(), "example.test") {
 			t.Fatal("the audit log holds an address")
 		}
-		report, err := audit.Verify(context.Background(), b.db)
-		if err != nil || !report.OK {
-			t.Fatalf("audit chain: %+v %v", report, err)
+		res = b.do(t, "GET", "/v1/audit/verify", comp, nil)
+		if res.status != 200 || res.json(t)["ok"] != true {
+			t.Fatalf("audit verify: %d %s", res.status, res.body)
+		}
+		if err := b.db.ExecForTest(context.Background(),
+			"UPDATE sealpost_audit_event SET object_id = 'forged' WHERE seq = 2"); err != nil {
+			t.Fatal(err)
+		}
+		res = b.do(t, "GET", "/v1/audit/verify", comp, nil)
+		if res.json(t)["ok"] != false || res.json(t)["first_bad"].(float64) != 2 {
+			t.Fatalf("tampering not reported: %s", res.body)
+		}
+		if res := b.do(t, "GET", "/v1/exports/audit?format=csv", comp, nil); res.status != 200 ||
+			!strings.Contains(string(res.body), "prev_hash") {
+			t.Fatalf("audit export: %d %.200s", res.status, res.body)
 		}
 	})
 }
