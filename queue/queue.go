@@ -310,7 +310,11 @@ func (e *riverEngine[TTx]) insertTx(
 	return res.Job.ID, nil
 }
 
-func (e *riverEngine[TTx]) insertAnyTx(ctx context.Context, tx *store.Tx, args river.JobArgs) error {
+func (e *riverEngine[TTx]) insertAnyTx(
+	ctx context.Context,
+	tx *store.Tx,
+	args river.JobArgs,
+) error {
 	if _, err := e.client.InsertTx(ctx, tx.Raw().(TTx), args, nil); err != nil {
 		return fmt.Errorf("insert job: %w", err)
 	}

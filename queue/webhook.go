@@ -79,7 +79,13 @@ func reasonToken(s string) string {
 		switch {
 		case r >= 'A' && r <= 'Z':
 			return r + ('a' - 'A')
-		case r >= 'a' && r <= 'z', r >= '0' && r <= '9', r == ' ', r == '_', r == '.', r == ':', r == '-':
+		case r >= 'a' && r <= 'z',
+			r >= '0' && r <= '9',
+			r == ' ',
+			r == '_',
+			r == '.',
+			r == ':',
+			r == '-':
 			return r
 		}
 		return ' '

@@ -284,7 +284,8 @@ func TestAuditCommands(t *testing.T) {
 			if code, out, stderr := sealpost(t, env, "audit", "head", dd, "--out", head); code != 0 {
 				t.Fatalf("head: %s %s", out, stderr)
 			}
-			if code, out, _ := sealpost(t, env, "audit", "verify", dd, "--head", head); code != 0 || !strings.Contains(out, "OK: 3 events") {
+			if code, out, _ := sealpost(t, env, "audit", "verify", dd, "--head", head); code != 0 ||
+				!strings.Contains(out, "OK: 3 events") {
 				t.Fatalf("verify: %d %s", code, out)
 			}
 			code, out, _ := sealpost(t, env, "audit", "export", dd, "--format", "csv")
@@ -301,7 +302,8 @@ func TestAuditCommands(t *testing.T) {
 				t.Fatal(err)
 			}
 			db.Close()
-			if code, out, _ := sealpost(t, env, "audit", "verify", dd); code != 1 || !strings.Contains(out, "BROKEN at event 2") {
+			if code, out, _ := sealpost(t, env, "audit", "verify", dd); code != 1 ||
+				!strings.Contains(out, "BROKEN at event 2") {
 				t.Fatalf("verify after tampering: %d %s", code, out)
 			}
 		})

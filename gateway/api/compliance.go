@@ -82,14 +82,18 @@ func (s *Server) postConsent(w http.ResponseWriter, r *http.Request) {
 		probs = append(probs, FieldProblem{Pointer: "/source",
 			Detail: "must be api, form, import or console"})
 	}
-	if (in.Action == "grant" || in.Action == "request") && (in.WordingVersion == "" || in.Wording == "") {
+	if (in.Action == "grant" || in.Action == "request") &&
+		(in.WordingVersion == "" || in.Wording == "") {
 		probs = append(probs, FieldProblem{Pointer: "/wording",
 			Detail: "a grant needs the wording shown and its version, as evidence"})
 	}
 	for ptr, v := range map[string]string{"/wording_version": in.WordingVersion,
 		"/user_agent": in.UserAgent, "/ip": in.IP} {
 		if len(v) > 300 || containsControl(v) {
-			probs = append(probs, FieldProblem{Pointer: ptr, Detail: "must be one line of at most 300 characters"})
+			probs = append(
+				probs,
+				FieldProblem{Pointer: ptr, Detail: "must be one line of at most 300 characters"},
+			)
 		}
 	}
 	if len(probs) > 0 {
@@ -300,15 +304,27 @@ func (s *Server) deleteSuppression(w http.ResponseWriter, r *http.Request) {
 // confirmed, so the answer reveals nothing about the address.
 func (s *Server) requestConsent(w http.ResponseWriter, r *http.Request, e *store.ConsentEvent) {
 	if s.sendConfirmation == nil || !s.comply.CanUnsubscribe() {
-		writeProblem(w, validationProblem("double opt-in is not enabled",
-			FieldProblem{Pointer: "/action", Detail: "double opt-in needs the portal secret and public URL"}))
+		writeProblem(w, validationProblem(
+			"double opt-in is not enabled",
+			FieldProblem{
+				Pointer: "/action",
+				Detail:  "double opt-in needs the portal secret and public URL",
+			},
+		))
 		return
 	}
 	err := s.comply.RequestConsent(r.Context(), e, s.sendConfirmation)
 	if errors.Is(err, compliance.ErrTooSoon) {
 		w.Header().Set("Retry-After", "600")
-		writeProblem(w, &Problem{Type: typeTooMany, Title: "Too many requests", Status: http.StatusTooManyRequests,
-			Detail: "a confirmation was sent to this address less than 10 minutes ago"})
+		writeProblem(
+			w,
+			&Problem{
+				Type:   typeTooMany,
+				Title:  "Too many requests",
+				Status: http.StatusTooManyRequests,
+				Detail: "a confirmation was sent to this address less than 10 minutes ago",
+			},
+		)
 		return
 	}
 	if err != nil {

@@ -188,8 +188,16 @@ func (s *Server) postMessage(w http.ResponseWriter, r *http.Request) {
 	var also []func(context.Context, *store.Tx) error
 	if m.Status == store.StatusSuppressed {
 		also = append(also, func(ctx context.Context, tx *store.Tx) error {
-			return s.queue.NotifyTx(ctx, tx, "suppressed", m.ID, string(store.StatusSuppressed), 0, "",
-				"recipient suppressed")
+			return s.queue.NotifyTx(
+				ctx,
+				tx,
+				"suppressed",
+				m.ID,
+				string(store.StatusSuppressed),
+				0,
+				"",
+				"recipient suppressed",
+			)
 		})
 	}
 	if len(in.Sensitive) > 0 {
@@ -467,8 +475,13 @@ func checkExtraHeaders(h map[string]string) []FieldProblem {
 func (s *Server) checkRecipient(r *http.Request, m *store.Message) *Problem {
 	if s.comply == nil {
 		if m.Category == CategoryMarketing {
-			return validationProblem("marketing mail needs consent records",
-				FieldProblem{Pointer: "/category", Detail: "marketing mail is not enabled on this gateway"})
+			return validationProblem(
+				"marketing mail needs consent records",
+				FieldProblem{
+					Pointer: "/category",
+					Detail:  "marketing mail is not enabled on this gateway",
+				},
+			)
 		}
 		return nil
 	}

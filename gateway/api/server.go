@@ -102,12 +102,23 @@ func New(cfg Config) *Server {
 	if s.comply != nil {
 		s.mux.Handle("/u/", s.comply.Handler())
 		s.mux.Handle("/c/", s.comply.ConfirmHandler())
-		s.handle("POST /v1/consents", s.postConsent, apikey.Compliance, apikey.Admin, apikey.Marketer)
+		s.handle(
+			"POST /v1/consents",
+			s.postConsent,
+			apikey.Compliance,
+			apikey.Admin,
+			apikey.Marketer,
+		)
 		s.handle("GET /v1/consents", s.getConsents, apikey.Compliance, apikey.Admin)
 		s.handle("GET /v1/suppressions", s.listSuppressions, apikey.Compliance, apikey.Admin)
 		s.handle("POST /v1/suppressions", s.postSuppression, apikey.Compliance, apikey.Admin,
 			apikey.Marketer, apikey.Sender)
-		s.handle("DELETE /v1/suppressions/{id}", s.deleteSuppression, apikey.Compliance, apikey.Admin)
+		s.handle(
+			"DELETE /v1/suppressions/{id}",
+			s.deleteSuppression,
+			apikey.Compliance,
+			apikey.Admin,
+		)
 		s.handle("GET /v1/exports/consents", s.exportConsents, apikey.Compliance)
 		s.handle("GET /v1/exports/suppressions", s.exportSuppressions, apikey.Compliance)
 		s.handle("GET /v1/exports/audit", s.exportAudit, apikey.Compliance)

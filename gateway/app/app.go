@@ -291,7 +291,13 @@ var periodicSignature = "sealpost_purge@" + queue.PurgeInterval.String()
 func (a *App) announce(ctx context.Context) func() {
 	id := newReplicaID()
 	check := func() {
-		differing, err := a.db.AnnounceReplica(ctx, id, periodicSignature, time.Now(), 3*time.Minute)
+		differing, err := a.db.AnnounceReplica(
+			ctx,
+			id,
+			periodicSignature,
+			time.Now(),
+			3*time.Minute,
+		)
 		if err != nil {
 			a.logger.Warn("replica announcement failed", "err", err)
 			return

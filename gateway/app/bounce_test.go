@@ -38,7 +38,8 @@ func TestReturnedBouncesSuppress(t *testing.T) {
 		id := b.send(t, with("to", "gone@example.test"))
 		b.waitStatus(t, id, "sent")
 		rcv := b.sink.WaitMessages(1, 10*time.Second)[0]
-		if !strings.HasPrefix(rcv.From, "bounces+") || !strings.HasSuffix(rcv.From, "@bounce.example.test") {
+		if !strings.HasPrefix(rcv.From, "bounces+") ||
+			!strings.HasSuffix(rcv.From, "@bounce.example.test") {
 			t.Fatalf("envelope sender %q is not a VERP address", rcv.From)
 		}
 

@@ -112,14 +112,28 @@ func (a *App) handleReports(ctx context.Context, reports []bounce.Report) error 
 // refusedAtRCPT suppresses an address that a relay refused with a hard
 // 5xx at RCPT, in the transaction that records the failure: a synchronous
 // bounce counts like a returned one.
-func (a *App) refusedAtRCPT(ctx context.Context, tx *store.Tx, m *store.Message, o queue.Outcome) error {
-	if o.Status != store.StatusFailed || o.ReplyCode < 500 || !strings.HasPrefix(o.Reason, "smtp rcpt") {
+func (a *App) refusedAtRCPT(
+	ctx context.Context,
+	tx *store.Tx,
+	m *store.Message,
+	o queue.Outcome,
+) error {
+	if o.Status != store.StatusFailed || o.ReplyCode < 500 ||
+		!strings.HasPrefix(o.Reason, "smtp rcpt") {
 		return nil
 	}
 	if hard, ok := bounce.Classify(o.EnhancedCode); !ok || !hard {
 		return nil
 	}
-	_, err := a.comply.Suppress(ctx, tx, m.Recipient, compliance.ScopeAll, compliance.ReasonHardBounce,
-		"relay", m.ID, "system")
+	_, err := a.comply.Suppress(
+		ctx,
+		tx,
+		m.Recipient,
+		compliance.ScopeAll,
+		compliance.ReasonHardBounce,
+		"relay",
+		m.ID,
+		"system",
+	)
 	return err
 }

@@ -70,7 +70,8 @@ func TestCaseBL18OneClickUnsubscribe(t *testing.T) {
 			t.Fatalf("List-Unsubscribe = %q", msg.Header.Get("List-Unsubscribe"))
 		}
 		sig := msg.Header.Get("DKIM-Signature")
-		if !strings.Contains(sig, "List-Unsubscribe:") || !strings.Contains(sig, "List-Unsubscribe-Post") {
+		if !strings.Contains(sig, "List-Unsubscribe:") ||
+			!strings.Contains(sig, "List-Unsubscribe-Post") {
 			t.Fatalf("unsubscribe headers not signed: %s", sig)
 		}
 		path := strings.TrimPrefix(link[1], "https://portal.example.test")
@@ -103,7 +104,10 @@ func TestCaseBL18OneClickUnsubscribe(t *testing.T) {
 
 		res = b.do(t, "GET", "/v1/consents?email="+url.QueryEscape(rcpt), compliance, nil)
 		if res.status != 200 || !bytes.Contains(res.body, []byte(`"marketing":"withdrawn"`)) ||
-			!bytes.Contains(res.body, []byte(`"ip":"192.0.2.0/24"`)) || !bytes.Contains(res.body, []byte(`"source":"unsubscribe"`)) {
+			!bytes.Contains(
+				res.body,
+				[]byte(`"ip":"192.0.2.0/24"`),
+			) || !bytes.Contains(res.body, []byte(`"source":"unsubscribe"`)) {
 			t.Fatalf("consent history: %d %s", res.status, res.body)
 		}
 		if res := b.do(t, "GET", "/v1/consents?email="+url.QueryEscape(rcpt), b.sender, nil); res.status != 403 {
@@ -144,7 +148,10 @@ func TestSuppressionLifecycle(t *testing.T) {
 		id := b.send(t, orderMessage())
 		b.waitStatus(t, id, "sent")
 		res = b.do(t, "GET", "/v1/suppressions?email=pat@example.test", compliance, nil)
-		if !bytes.Contains(res.body, []byte(`"removal_reason":"customer asked by phone, ticket 4411"`)) {
+		if !bytes.Contains(
+			res.body,
+			[]byte(`"removal_reason":"customer asked by phone, ticket 4411"`),
+		) {
 			t.Fatalf("history: %s", res.body)
 		}
 	})
@@ -162,8 +169,13 @@ func TestCaseBL18DoubleOptIn(t *testing.T) {
 		b := portalSetup(t, d)
 		marketer := b.key(t, apikey.Marketer)
 		compliance := b.key(t, apikey.Compliance)
-		request := map[string]any{"email": "new@example.test", "action": "request", "source": "form",
-			"wording_version": "2026-11", "wording": "Send me offers by email."}
+		request := map[string]any{
+			"email":           "new@example.test",
+			"action":          "request",
+			"source":          "form",
+			"wording_version": "2026-11",
+			"wording":         "Send me offers by email.",
+		}
 
 		res := b.do(t, "POST", "/v1/consents", marketer, request)
 		if res.status != 202 {
@@ -227,9 +239,15 @@ func TestComplianceExports(t *testing.T) {
 		b := setup(t, d, setupOpts{})
 		comp := b.key(t, apikey.Compliance)
 		for _, email := range []string{"a@example.test", "b@example.test"} {
-			res := b.do(t, "POST", "/v1/consents", comp, map[string]any{"email": email, "action": "grant",
-				"source": "import", "wording_version": "v3", "wording": "Offers by email.", "ip": "198.51.100.7",
-				"user_agent": "=cmd|' /C calc'!A0"})
+			res := b.do(
+				t,
+				"POST",
+				"/v1/consents",
+				comp,
+				map[string]any{"email": email, "action": "grant",
+					"source": "import", "wording_version": "v3", "wording": "Offers by email.", "ip": "198.51.100.7",
+					"user_agent": "=cmd|' /C calc'!A0"},
+			)
 			if res.status != 201 {
 				t.Fatalf("grant: %d %s", res.status, res.body)
 			}
@@ -238,7 +256,10 @@ func TestComplianceExports(t *testing.T) {
 
 		res := b.do(t, "GET", "/v1/exports/consents?format=csv", comp, nil)
 		if res.status != 200 || strings.Count(string(res.body), "\n") != 3 ||
-			!strings.Contains(string(res.body), "198.51.100.0/24") || strings.Contains(string(res.body), ",=cmd") {
+			!strings.Contains(
+				string(res.body),
+				"198.51.100.0/24",
+			) || strings.Contains(string(res.body), ",=cmd") {
 			t.Fatalf("csv export: %d %s", res.status, res.body)
 		}
 		res = b.do(t, "GET", "/v1/exports/consents?email=b@example.test", comp, nil)

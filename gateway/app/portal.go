@@ -101,7 +101,9 @@ var confirmTemplate = templates.Template{
 	Subject: "Please confirm your subscription",
 	Text: "Please confirm that you want to receive offers by email:\n{{.confirm_url}}\n\n" +
 		"If you did not ask for this, ignore this email and nothing will change.\n",
-	Variables: map[string]templates.Variable{"confirm_url": {Type: templates.TypeURL, Required: true}},
+	Variables: map[string]templates.Variable{
+		"confirm_url": {Type: templates.TypeURL, Required: true},
+	},
 }
 
 // ensureTemplate saves a built-in template if it is missing.
@@ -119,7 +121,13 @@ func (a *App) ensureTemplate(ctx context.Context, t templates.Template) error {
 
 // sendConfirmation queues a double opt-in confirmation mail.
 func (a *App) sendConfirmation(ctx context.Context, email, confirmURL string) error {
-	return a.sendInternal(ctx, confirmTemplate.Name, email, "", map[string]string{"confirm_url": confirmURL})
+	return a.sendInternal(
+		ctx,
+		confirmTemplate.Name,
+		email,
+		"",
+		map[string]string{"confirm_url": confirmURL},
+	)
 }
 
 // sendPortalCode queues the one-time code email to the recipient of the
@@ -198,7 +206,8 @@ func (a *App) setupCompliance(ctx context.Context, dev bool) (*compliance.Servic
 // Every consent and suppression change is also an audit event in the same
 // transaction.
 func (a *App) complianceChanged(ctx context.Context, tx *store.Tx, c compliance.Change) error {
-	if c.Kind == "suppression.added" && c.Reason == compliance.ReasonUnsubscribe && c.MessageID != "" {
+	if c.Kind == "suppression.added" && c.Reason == compliance.ReasonUnsubscribe &&
+		c.MessageID != "" {
 		err := a.queue.NotifyTx(ctx, tx, webhook.TypeUnsubscribed, c.MessageID, "sent", 0, "", "")
 		if err != nil {
 			return err

@@ -37,7 +37,12 @@ func portalSetup(t *testing.T, d migrations.Dialect, logs ...io.Writer) *bundle 
 }
 
 // portalSetupWith is portalSetup with extra settings.
-func portalSetupWith(t *testing.T, d migrations.Dialect, extra map[string]string, logs ...io.Writer) *bundle {
+func portalSetupWith(
+	t *testing.T,
+	d migrations.Dialect,
+	extra map[string]string,
+	logs ...io.Writer,
+) *bundle {
 	t.Helper()
 	dir := t.TempDir()
 	master, secret := filepath.Join(dir, "master-key"), filepath.Join(dir, "portal-secret")

@@ -30,20 +30,22 @@ func TestWebhookEvents(t *testing.T) {
 		var mu sync.Mutex
 		var events []webhook.Event
 		var bodies []string
-		receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			body, _ := io.ReadAll(r.Body)
-			if err := webhook.Verify(secrets.Current, r.Header.Get(webhook.HeaderSignature), body,
-				time.Now(), webhook.DefaultTolerance); err != nil {
-				http.Error(w, "bad signature", http.StatusUnauthorized)
-				return
-			}
-			var e webhook.Event
-			_ = json.Unmarshal(body, &e)
-			mu.Lock()
-			events, bodies = append(events, e), append(bodies, string(body))
-			mu.Unlock()
-			w.WriteHeader(http.StatusNoContent)
-		}))
+		receiver := httptest.NewServer(
+			http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				body, _ := io.ReadAll(r.Body)
+				if err := webhook.Verify(secrets.Current, r.Header.Get(webhook.HeaderSignature), body,
+					time.Now(), webhook.DefaultTolerance); err != nil {
+					http.Error(w, "bad signature", http.StatusUnauthorized)
+					return
+				}
+				var e webhook.Event
+				_ = json.Unmarshal(body, &e)
+				mu.Lock()
+				events, bodies = append(events, e), append(bodies, string(body))
+				mu.Unlock()
+				w.WriteHeader(http.StatusNoContent)
+			}),
+		)
 		defer receiver.Close()
 
 		b := setup(t, d, setupOpts{config: map[string]string{

@@ -183,7 +183,11 @@ func TestVerifyExport(t *testing.T) {
 		{"full export", full.String(), 0},
 		{"export from mid-chain", window.String(), 0},
 		{"empty export", "", 0},
-		{"edited actor", strings.Replace(full.String(), `"actor":"key_1"`, `"actor":"key_9"`, 1), 2},
+		{
+			"edited actor",
+			strings.Replace(full.String(), `"actor":"key_1"`, `"actor":"key_9"`, 1),
+			2,
+		},
 		{"dropped line", dropLine(full.String(), 5), 5},
 	}
 	for _, tc := range cases {

@@ -52,7 +52,11 @@ func Normalize(email string) (string, error) {
 		return "", err
 	}
 	at := strings.LastIndexByte(a.Email, '@')
-	return strings.ToLower(norm.NFC.String(a.Email[:at])) + "@" + strings.ToLower(a.Email[at+1:]), nil
+	return strings.ToLower(
+		norm.NFC.String(a.Email[:at]),
+	) + "@" + strings.ToLower(
+		a.Email[at+1:],
+	), nil
 }
 
 // Service answers suppression and consent questions and records changes.

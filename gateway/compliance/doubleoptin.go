@@ -38,7 +38,11 @@ type SendConfirmation func(ctx context.Context, email, confirmURL string) error
 // and the caller answers exactly as for a new request, so the response
 // reveals nothing. A second request within ConfirmationInterval returns
 // ErrTooSoon.
-func (s *Service) RequestConsent(ctx context.Context, e *store.ConsentEvent, send SendConfirmation) error {
+func (s *Service) RequestConsent(
+	ctx context.Context,
+	e *store.ConsentEvent,
+	send SendConfirmation,
+) error {
 	key, err := Normalize(e.Address)
 	if err != nil {
 		return err
@@ -126,10 +130,14 @@ func (s *Service) confirm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	err = s.db.InTx(ctx, func(tx *store.Tx) error {
-		return s.RecordConsent(ctx, tx, &store.ConsentEvent{Address: req.Address, Purpose: req.Purpose,
-			Action: "confirm", Source: req.Source, WordingVersion: req.WordingVersion,
-			WordingHash: req.WordingHash, RemoteAddr: clientaddr.Truncate(r.RemoteAddr),
-			UserAgent: limit(r.UserAgent(), 200), Actor: "recipient"})
+		return s.RecordConsent(
+			ctx,
+			tx,
+			&store.ConsentEvent{Address: req.Address, Purpose: req.Purpose,
+				Action: "confirm", Source: req.Source, WordingVersion: req.WordingVersion,
+				WordingHash: req.WordingHash, RemoteAddr: clientaddr.Truncate(r.RemoteAddr),
+				UserAgent: limit(r.UserAgent(), 200), Actor: "recipient"},
+		)
 	})
 	if err != nil {
 		s.logger.Error("confirmation not recorded", "err", err)

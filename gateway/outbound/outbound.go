@@ -178,7 +178,10 @@ func (o *Outbound) Deliver(ctx context.Context, m *store.Message) queue.Outcome 
 			return queue.Outcome{Status: store.StatusDeferred, Reason: "suppression check failed"}
 		}
 		if suppressed {
-			return queue.Outcome{Status: store.StatusSuppressed, Reason: "recipient suppressed: " + reason}
+			return queue.Outcome{
+				Status: store.StatusSuppressed,
+				Reason: "recipient suppressed: " + reason,
+			}
 		}
 	}
 	raw, err := o.Build(ctx, m)

@@ -54,7 +54,10 @@ func (q queries) ListConsentEvents(ctx context.Context, address string) ([]Conse
 
 // LatestConsent returns the newest grant or withdrawal for an address and
 // purpose; ErrNotFound when there is none.
-func (q queries) LatestConsent(ctx context.Context, address, purpose string) (*ConsentEvent, error) {
+func (q queries) LatestConsent(
+	ctx context.Context,
+	address, purpose string,
+) (*ConsentEvent, error) {
 	e, err := scanConsent(q.ex.queryRow(ctx, q.sql("LatestConsentEvent"), address, purpose))
 	if errors.Is(err, ErrNotFound) {
 		return nil, ErrNotFound
@@ -67,7 +70,10 @@ func (q queries) LatestConsent(ctx context.Context, address, purpose string) (*C
 
 // LatestConsentRequest returns the newest double opt-in request for an
 // address and purpose; ErrNotFound when there is none.
-func (q queries) LatestConsentRequest(ctx context.Context, address, purpose string) (*ConsentEvent, error) {
+func (q queries) LatestConsentRequest(
+	ctx context.Context,
+	address, purpose string,
+) (*ConsentEvent, error) {
 	e, err := scanConsent(q.ex.queryRow(ctx, q.sql("LatestConsentRequest"), address, purpose))
 	if errors.Is(err, ErrNotFound) {
 		return nil, ErrNotFound
@@ -136,11 +142,19 @@ func (q queries) ActiveSuppressions(ctx context.Context, address string) ([]Supp
 
 // ListSuppressions returns suppressions, removed ones included, for one
 // address or ("" ) all, oldest first, at most limit.
-func (q queries) ListSuppressions(ctx context.Context, address string, limit int) ([]Suppression, error) {
+func (q queries) ListSuppressions(
+	ctx context.Context,
+	address string,
+	limit int,
+) ([]Suppression, error) {
 	return q.suppressions(ctx, "ListSuppressions", address, limit)
 }
 
-func (q queries) suppressions(ctx context.Context, name string, args ...any) ([]Suppression, error) {
+func (q queries) suppressions(
+	ctx context.Context,
+	name string,
+	args ...any,
+) ([]Suppression, error) {
 	rs, err := q.ex.query(ctx, q.sql(name), args...)
 	if err != nil {
 		return nil, fmt.Errorf("list suppressions: %w", err)

@@ -27,11 +27,23 @@ func (f ExportFilter) bounds() (time.Time, time.Time) {
 
 // EachConsentEvent calls fn for every consent event the filter selects,
 // oldest first, reading in pages so an export of any size streams.
-func (q queries) EachConsentEvent(ctx context.Context, f ExportFilter, fn func(*ConsentEvent) error) error {
+func (q queries) EachConsentEvent(
+	ctx context.Context,
+	f ExportFilter,
+	fn func(*ConsentEvent) error,
+) error {
 	since, until := f.bounds()
 	after, afterID := since.Add(-time.Microsecond), ""
 	for {
-		rs, err := q.ex.query(ctx, q.sql("ExportConsentEvents"), f.Address, since, until, after, afterID)
+		rs, err := q.ex.query(
+			ctx,
+			q.sql("ExportConsentEvents"),
+			f.Address,
+			since,
+			until,
+			after,
+			afterID,
+		)
 		if err != nil {
 			return fmt.Errorf("export consent events: %w", err)
 		}
@@ -59,11 +71,23 @@ func (q queries) EachConsentEvent(ctx context.Context, f ExportFilter, fn func(*
 
 // EachSuppression calls fn for every suppression the filter selects,
 // removed ones included, oldest first.
-func (q queries) EachSuppression(ctx context.Context, f ExportFilter, fn func(*Suppression) error) error {
+func (q queries) EachSuppression(
+	ctx context.Context,
+	f ExportFilter,
+	fn func(*Suppression) error,
+) error {
 	since, until := f.bounds()
 	after, afterID := since.Add(-time.Microsecond), ""
 	for {
-		list, err := q.suppressions(ctx, "ExportSuppressions", f.Address, since, until, after, afterID)
+		list, err := q.suppressions(
+			ctx,
+			"ExportSuppressions",
+			f.Address,
+			since,
+			until,
+			after,
+			afterID,
+		)
 		if err != nil {
 			return err
 		}

@@ -14,7 +14,11 @@ type Retention struct {
 
 // PurgeRetained deletes what is older than its window and returns how many
 // rows went, by kind.
-func (q queries) PurgeRetained(ctx context.Context, r Retention, now time.Time) (map[string]int64, error) {
+func (q queries) PurgeRetained(
+	ctx context.Context,
+	r Retention,
+	now time.Time,
+) (map[string]int64, error) {
 	out := map[string]int64{}
 	for _, step := range []struct {
 		kind, query string

@@ -203,10 +203,20 @@ func TestRetentionPurgeLeavesNothingPastItsWindow(t *testing.T) {
 		now := time.Now()
 		r := store.Retention{Messages: 30 * 24 * time.Hour, Records: 6 * 365 * 24 * time.Hour}
 		for i, age := range []time.Duration{31 * 24 * time.Hour, 29 * 24 * time.Hour, time.Hour} {
-			m := &store.Message{ID: "m" + string(rune('0'+i)), APIKeyID: "k", RequestHash: []byte{1},
-				TemplateName: "t", TemplateVersion: 1, Category: "transactional",
-				Recipient: "pat@example.test", Data: "{}", Headers: "{}", RFCMessageID: "x",
-				Status: store.StatusSent, CreatedAt: now.Add(-age)}
+			m := &store.Message{
+				ID:              "m" + string(rune('0'+i)),
+				APIKeyID:        "k",
+				RequestHash:     []byte{1},
+				TemplateName:    "t",
+				TemplateVersion: 1,
+				Category:        "transactional",
+				Recipient:       "pat@example.test",
+				Data:            "{}",
+				Headers:         "{}",
+				RFCMessageID:    "x",
+				Status:          store.StatusSent,
+				CreatedAt:       now.Add(-age),
+			}
 			if err := db.InsertMessage(ctx, m); err != nil {
 				t.Fatal(err)
 			}
@@ -230,7 +240,10 @@ func TestRetentionPurgeLeavesNothingPastItsWindow(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		windows := map[string]time.Duration{"message metadata": r.Messages, "consent history": r.Records}
+		windows := map[string]time.Duration{
+			"message metadata": r.Messages,
+			"consent history":  r.Records,
+		}
 		for _, k := range status {
 			if w, ok := windows[k.Kind]; ok {
 				if k.Oldest == nil || now.Sub(*k.Oldest) > w {
@@ -247,10 +260,12 @@ func TestCaseBL17ReplicasWithDifferentPeriodicJobs(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		now := time.Now()
-		if d, err := db.AnnounceReplica(ctx, "a", "purge@1m", now, time.Minute); err != nil || len(d) != 0 {
+		if d, err := db.AnnounceReplica(ctx, "a", "purge@1m", now, time.Minute); err != nil ||
+			len(d) != 0 {
 			t.Fatalf("first replica: %v %v", d, err)
 		}
-		if d, err := db.AnnounceReplica(ctx, "b", "purge@1m", now, time.Minute); err != nil || len(d) != 0 {
+		if d, err := db.AnnounceReplica(ctx, "b", "purge@1m", now, time.Minute); err != nil ||
+			len(d) != 0 {
 			t.Fatalf("same config: %v %v", d, err)
 		}
 		d, err := db.AnnounceReplica(ctx, "c", "purge@5m", now, time.Minute)
@@ -260,7 +275,8 @@ func TestCaseBL17ReplicasWithDifferentPeriodicJobs(t *testing.T) {
 		if err := db.RetireReplica(ctx, "c", now.Add(-time.Hour)); err != nil {
 			t.Fatal(err)
 		}
-		if d, err := db.AnnounceReplica(ctx, "a", "purge@1m", now.Add(2*time.Minute), time.Minute); err != nil || len(d) != 0 {
+		if d, err := db.AnnounceReplica(ctx, "a", "purge@1m", now.Add(2*time.Minute), time.Minute); err != nil ||
+			len(d) != 0 {
 			t.Fatalf("stale and retired replicas still counted: %v %v", d, err)
 		}
 	})
