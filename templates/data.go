@@ -115,6 +115,11 @@ func lintValue(decl Variable, v any) (Problem, bool) {
 	s, _ := v.(string)
 	f, ok := phi.Default().ScanFirst(s)
 	if !ok {
+		// Invisible characters, entities and look-alike forms must not hide
+		// a term.
+		f, ok = phi.Default().ScanFolded(s)
+	}
+	if !ok {
 		return Problem{}, false
 	}
 

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	xhtml "golang.org/x/net/html"
+
 	"github.com/sealpost/sealpost/templates/phi"
 )
 
@@ -75,7 +77,21 @@ func lintStatic(ps *problems, parts []staticText, category string) {
 	promo := false
 	for _, st := range parts {
 		text := st.masked()
-		for _, f := range l.Scan(text) {
+		findings := l.Scan(text)
+		if len(findings) == 0 {
+			// A second look at the text as a reader sees it: entities
+			// decoded, invisible characters removed. Its offsets do not map
+			// to the source, so the problem names the part only.
+			if st.part == partHTML {
+				text = readerText(st.src)
+			}
+			if f, found := l.ScanFolded(text); found {
+				ps.addProblem(Problem{Field: "/" + st.part, Rule: f.Rule,
+					Detail: f.Reason + " (rule " + f.Rule + "), hidden by character references " +
+						"or invisible characters"})
+			}
+		}
+		for _, f := range findings {
 			line, col := position(st.src, f.Start)
 			ps.addProblem(Problem{
 				Field:  "/" + st.part,
@@ -327,4 +343,34 @@ func nameFromPath(path string) string {
 		return base
 	}
 	return "template"
+}
+
+// readerText returns the text and attribute values of HTML as a reader
+// sees them, character references decoded, with a break between pieces.
+func readerText(src string) string {
+	var b strings.Builder
+	z := xhtml.NewTokenizer(strings.NewReader(src))
+	skip := false // inside script or style, which are not read
+	for {
+		switch z.Next() {
+		case xhtml.ErrorToken:
+			return b.String()
+		case xhtml.TextToken:
+			if !skip {
+				b.Write(z.Text())
+				b.WriteByte(' ')
+			}
+		case xhtml.EndTagToken:
+			skip = false
+		case xhtml.StartTagToken, xhtml.SelfClosingTagToken:
+			name, hasAttr := z.TagName()
+			skip = string(name) == "script" || string(name) == "style"
+			for hasAttr {
+				var val []byte
+				_, val, hasAttr = z.TagAttr()
+				b.Write(val)
+				b.WriteByte(' ')
+			}
+		}
+	}
 }

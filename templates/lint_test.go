@@ -280,3 +280,29 @@ func TestQuotedConstantsAreLinted(t *testing.T) {
 	}
 	t.Fatalf("no finding: %v", err)
 }
+
+// Evasions a reader would not notice are caught: character references,
+// zero-width characters, soft hyphens and fullwidth letters.
+func TestLintSeesThroughInvisibleEvasions(t *testing.T) {
+	t.Parallel()
+	for _, html := range []string{
+		"<p>Your &#79;zempic refill</p>",
+		"<p>Your d&#105;abetes kit</p>",
+		"<p>Your Oze\u200bmpic refill</p>",
+		"<p>Your Ins\u00adulin pens</p>",
+		"<p>Your \uff2fzempic refill</p>",
+	} {
+		tmpl := &Template{Name: "t", Subject: "Your order", Text: "Your order shipped.", HTML: html,
+			Variables: map[string]Variable{}}
+		if err := tmpl.Validate(); err == nil {
+			t.Errorf("saved: %q", html)
+		}
+	}
+	data := map[string]Variable{"note": {Type: TypeString}}
+	for _, v := range []string{"Oze\u200bmpic", "Di\u00adabetes care", "\uff2fzempic"} {
+		tmpl := &Template{Name: "t", Subject: "Order", Text: "{{.note}}", Variables: data}
+		if err := tmpl.ValidateData(map[string]any{"note": v}); err == nil {
+			t.Errorf("accepted data %q", v)
+		}
+	}
+}

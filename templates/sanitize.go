@@ -68,6 +68,11 @@ func newHTMLPolicy() *bluemonday.Policy {
 	p.AllowURLSchemeWithCustomPolicy("https", func(u *url.URL) bool {
 		return u.Hostname() != "" && u.User == nil
 	})
+	// Plain http only to this machine, matching what url variables accept,
+	// so dev mode's portal and unsubscribe links survive in the HTML part.
+	p.AllowURLSchemeWithCustomPolicy("http", func(u *url.URL) bool {
+		return u.User == nil && isLoopbackHost(u.Hostname())
+	})
 	p.AllowURLSchemeWithCustomPolicy("mailto", func(u *url.URL) bool {
 		return u.Opaque != ""
 	})

@@ -241,3 +241,21 @@ func TestCheckSanitisedDetects(t *testing.T) {
 		}
 	}
 }
+
+// Links to this machine over plain http (dev mode's portal) survive, the
+// same as url variables accept them; other http links do not.
+func TestSanitizeKeepsLoopbackHTTPLinksOnly(t *testing.T) {
+	t.Parallel()
+	for in, keep := range map[string]bool{
+		`<a href="http://127.0.0.1:8025/p/abc">x</a>`:     true,
+		`<a href="http://localhost:8025/p/abc">x</a>`:     true,
+		`<a href="http://shop.example.test/p/abc">x</a>`:  false,
+		`<a href="http://u:p@127.0.0.1/p/abc">x</a>`:      false,
+		`<a href="https://shop.example.test/p/abc">x</a>`: true,
+	} {
+		out := SanitizeHTML(in)
+		if got := strings.Contains(out, "href="); got != keep {
+			t.Errorf("SanitizeHTML(%q) = %q; link kept = %v, want %v", in, out, got, keep)
+		}
+	}
+}

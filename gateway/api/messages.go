@@ -24,9 +24,11 @@ import (
 	"github.com/sealpost/sealpost/gateway/mime"
 	"github.com/sealpost/sealpost/gateway/outbound"
 	"github.com/sealpost/sealpost/gateway/portal"
+	"github.com/sealpost/sealpost/gateway/sealed"
 	"github.com/sealpost/sealpost/gateway/store"
 	"github.com/sealpost/sealpost/queue"
 	"github.com/sealpost/sealpost/templates"
+	"github.com/sealpost/sealpost/templates/phi"
 )
 
 // Limits on the optional extra headers of a message.
@@ -78,6 +80,11 @@ type acceptedView struct {
 func (s *Server) postMessage(w http.ResponseWriter, r *http.Request) {
 	p := principalFrom(r.Context())
 	idem := r.Header.Get("Idempotency-Key")
+	if d := phiDetail(strings.NewReplacer("-", " ", "_", " ", ".", " ").Replace(idem)); idem != "" && d != "" {
+		writeProblem(w, validationProblem("the Idempotency-Key header is not valid",
+			FieldProblem{Pointer: "/headers/Idempotency-Key", Detail: d}))
+		return
+	}
 	if idem != "" && !idempotencyKeyRE.MatchString(idem) {
 		writeProblem(w, validationProblem("the Idempotency-Key header is not valid",
 			FieldProblem{Pointer: "/headers/Idempotency-Key",
@@ -113,6 +120,9 @@ func (s *Server) postMessage(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case in.Template == "":
 		probs = append(probs, FieldProblem{Pointer: "/template", Detail: "is required"})
+	case reservedTemplate(in.Template):
+		probs = append(probs, FieldProblem{Pointer: "/template",
+			Detail: "names a template the gateway keeps for its own mail"})
 	case templates.ValidateName(in.Template) != nil:
 		probs = append(
 			probs,
@@ -376,7 +386,11 @@ func (s *Server) checkSensitive(
 					FieldProblem{Pointer: "/portal/knowledge/type", Detail: "must be dob or zip"},
 				)
 			}
-			if strings.TrimSpace(k.Answer) == "" || len(k.Answer) > 64 ||
+			if !validKnowledge(k.Kind, k.Answer) {
+				probs = append(probs, FieldProblem{Pointer: "/portal/knowledge/answer",
+					Detail: "must be a real date (YYYY-MM-DD or MM/DD/YYYY) for dob, " +
+						"or a 5-digit ZIP code for zip"})
+			} else if strings.TrimSpace(k.Answer) == "" || len(k.Answer) > 64 ||
 				strings.ContainsFunc(k.Answer, isControl) {
 				probs = append(probs, FieldProblem{Pointer: "/portal/knowledge/answer",
 					Detail: "must be 1 to 64 characters on one line"})
@@ -423,6 +437,9 @@ func parseRecipient(raw json.RawMessage) (address.Address, []FieldProblem) {
 		if _, err := address.ParseWithName(rcpt.Name, "x@example.test"); err != nil {
 			return address.Address{}, []FieldProblem{{Pointer: "/to/name", Detail: reasonOf(err)}}
 		}
+		if d := phiDetail(rcpt.Name); d != "" {
+			return address.Address{}, []FieldProblem{{Pointer: "/to/name", Detail: d}}
+		}
 	}
 	a, err := address.ParseWithName(rcpt.Name, rcpt.Email)
 	if err != nil {
@@ -463,6 +480,8 @@ func checkExtraHeaders(h map[string]string) []FieldProblem {
 		case strings.Contains(value, "=?"):
 			out = append(out, FieldProblem{Pointer: ptr,
 				Detail: "may not contain an encoded word (=?)"})
+		case phiDetail(name+" "+value) != "":
+			out = append(out, FieldProblem{Pointer: ptr, Detail: phiDetail(name + " " + value)})
 		}
 	}
 	return out
@@ -513,6 +532,19 @@ func (s *Server) checkRecipient(r *http.Request, m *store.Message) *Problem {
 	}
 	return nil
 }
+
+// phiDetail returns why text looks like health information, or "". Names,
+// headers and keys are stored and sent in clear, so they are held to the
+// same lint as template data.
+func phiDetail(text string) string {
+	if f, found := phi.Default().ScanFirst(text); found {
+		return "looks like health information (rule " + f.Rule + ")"
+	}
+	return ""
+}
+
+// reservedTemplate reports names the gateway keeps for its own mail.
+func reservedTemplate(name string) bool { return strings.HasPrefix(name, "sealpost-") }
 
 // buildProblem describes why an otherwise valid message could not be built,
 // or returns nil when the failure is not the request's fault.
@@ -594,4 +626,23 @@ func (s *Server) getMessage(w http.ResponseWriter, r *http.Request) {
 		UpdatedAt: m.UpdatedAt, SentAt: m.SentAt, LastReplyCode: m.LastReplyCode,
 		LastEnhancedCode: m.LastEnhancedCode, LastError: m.LastError,
 	})
+}
+
+var (
+	dobRE = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}$`)
+	zipRE = regexp.MustCompile(`^\d{5}$`)
+)
+
+// validKnowledge reports whether an answer normalises to something the
+// recipient can type back: a real calendar date, or a ZIP code.
+func validKnowledge(kind, answer string) bool {
+	normal := sealed.NormalizeKnowledge(answer)
+	switch kind {
+	case "dob":
+		t, err := time.Parse("2006-01-02", normal)
+		return dobRE.MatchString(normal) && err == nil && t.Before(time.Now())
+	case "zip":
+		return zipRE.MatchString(normal)
+	}
+	return true
 }

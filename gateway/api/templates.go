@@ -67,6 +67,11 @@ func problemsOf(err error) ([]FieldProblem, bool) {
 
 func (s *Server) putTemplate(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
+	if reservedTemplate(name) {
+		writeProblem(w, &Problem{Type: typeForbidden, Title: "Forbidden", Status: http.StatusForbidden,
+			Detail: "templates named sealpost-… belong to the gateway's own mail"})
+		return
+	}
 	if err := templates.ValidateName(name); err != nil {
 		writeProblem(w, validationProblem("the template name in the path is not valid",
 			FieldProblem{Pointer: "/name", Detail: "must be 1 to 64 characters: a-z, 0-9, _ . - " +

@@ -118,6 +118,14 @@ func (a *App) refusedAtRCPT(
 	m *store.Message,
 	o queue.Outcome,
 ) error {
+	// A one-time code or confirmation link is kept only until its mail is
+	// sent (or given up on); after that the row holds no live secret.
+	if (m.TemplateName == portal.CodeTemplateName || m.TemplateName == confirmTemplate.Name) &&
+		o.Status != store.StatusDeferred {
+		if err := tx.ClearMessageData(ctx, m.ID); err != nil {
+			return err
+		}
+	}
 	if o.Status != store.StatusFailed || o.ReplyCode < 500 ||
 		!strings.HasPrefix(o.Reason, "smtp rcpt") {
 		return nil

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/mail"
 	"net/url"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -185,6 +186,18 @@ func TestPortalOneTimeCodeAndSingleView(t *testing.T) {
 			t.Fatalf("code email: %q", msgs[1].Data)
 		}
 		code := cm[1]
+		for wait := time.Now().Add(10 * time.Second); ; {
+			dump, _ := b.db.DumpAllForTest(context.Background())
+			if !strings.Contains(dump, `"code":"`+code) {
+				break
+			}
+			if time.Now().After(wait) {
+				i := strings.Index(dump, `"code":"`+code)
+				t.Fatalf("the one-time code is still stored after its mail was sent: %q",
+					strings.ToValidUTF8(dump[i:min(len(dump), i+400)], "?"))
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
 
 		wrong := "000000"
 		if code == wrong {
@@ -242,9 +255,23 @@ func TestPortalOneTimeCodeAndSingleView(t *testing.T) {
 			}
 		}
 
-		// At expiry the ciphertext is deleted, not hidden.
+		// At expiry the ciphertext is deleted, not hidden: not even its
+		// bytes stay in the SQLite files.
+		stored, err := b.db.GetPayload(context.Background(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
 		if _, err := b.db.PurgeExpired(context.Background(), time.Now().Add(49*time.Hour), time.Minute); err != nil {
 			t.Fatal(err)
+		}
+		if d == migrations.SQLite {
+			files, _ := filepath.Glob(filepath.Join(b.dataDir, "sealpost.db*"))
+			for _, f := range files {
+				raw, _ := os.ReadFile(f)
+				if bytes.Contains(raw, stored.Ciphertext) {
+					t.Fatalf("the purged ciphertext is still in %s", filepath.Base(f))
+				}
+			}
 		}
 		if _, err := b.db.GetPayload(context.Background(), id); err == nil {
 			t.Fatal("payload still stored after expiry")
@@ -317,6 +344,14 @@ func TestSensitivePayloadRules(t *testing.T) {
 			m["sensitive"] = map[string]any{"x": sensitiveCanary}
 			m["portal"] = map[string]any{"expires_in": "9999h"}
 		}, "/portal/expires_in"},
+		{"impossible date of birth", func(m map[string]any) {
+			m["sensitive"] = map[string]any{"x": sensitiveCanary}
+			m["portal"] = map[string]any{"knowledge": map[string]any{"type": "dob", "answer": "1980-02-30"}}
+		}, "/portal/knowledge/answer"},
+		{"ZIP that is not one", func(m map[string]any) {
+			m["sensitive"] = map[string]any{"x": sensitiveCanary}
+			m["portal"] = map[string]any{"knowledge": map[string]any{"type": "zip", "answer": "abc"}}
+		}, "/portal/knowledge/answer"},
 		{"bad knowledge type", func(m map[string]any) {
 			m["sensitive"] = map[string]any{"x": sensitiveCanary}
 			m["portal"] = map[string]any{"knowledge": map[string]any{"type": "ssn", "answer": "1"}}
@@ -335,5 +370,65 @@ func TestSensitivePayloadRules(t *testing.T) {
 				t.Fatal("problem echoes the payload")
 			}
 		})
+	}
+}
+
+// Concurrent verifications cannot stretch the rules: one code gives one
+// session, guesses cannot pass the attempt limit, and a HEAD does not use
+// up the view.
+func TestPortalUnderConcurrency(t *testing.T) {
+	t.Parallel()
+	b := portalSetup(t, migrations.SQLite)
+	id := b.send(t, map[string]any{"template": "rx-ready", "to": "pat@example.test",
+		"data": map[string]any{"first_name": "Pat", "shop_name": "Acme"}, "sensitive": map[string]any{"items": "x"}})
+	b.waitStatus(t, id, "sent")
+	path := "/p/" + linkRE.FindStringSubmatch(decodedBody(t, b.sink.WaitMessages(1, 10*time.Second)[0].Data))[1]
+	b.rawDo(t, "POST", path+"/code", url.Values{}, "")
+	code := codeRE.FindStringSubmatch(decodedBody(t, b.sink.WaitMessages(2, 10*time.Second)[1].Data))[1]
+
+	results := make(chan *http.Response, 4)
+	for range 4 {
+		go func() { results <- b.rawDo(t, "POST", path+"/verify", url.Values{"code": {code}}, "") }()
+	}
+	sessions, cookie := 0, ""
+	for range 4 {
+		if r := <-results; r.StatusCode == http.StatusSeeOther {
+			sessions++
+			cookie = r.Cookies()[0].Name + "=" + r.Cookies()[0].Value
+		}
+	}
+	if sessions != 1 {
+		t.Fatalf("one code gave %d sessions", sessions)
+	}
+	if r := b.rawDo(t, "HEAD", path, nil, cookie); r.StatusCode != 200 {
+		t.Fatalf("HEAD: %d", r.StatusCode)
+	}
+	if page := readAll(t, b.rawDo(t, "GET", path, nil, cookie)); !strings.Contains(page, "shown once") {
+		t.Fatalf("the view was used up by a HEAD: %s", page)
+	}
+
+	// Forty simultaneous wrong guesses on a fresh link.
+	id2 := b.send(t, map[string]any{"template": "rx-ready", "to": "sam@example.test",
+		"data": map[string]any{"first_name": "Sam", "shop_name": "Acme"}, "sensitive": map[string]any{"items": "y"}})
+	b.waitStatus(t, id2, "sent")
+	var link2 string
+	for _, m := range b.sink.Messages() {
+		if l := linkRE.FindStringSubmatch(decodedBody(t, m.Data)); l != nil && m.To[0] == "sam@example.test" {
+			link2 = "/p/" + l[1]
+		}
+	}
+	b.rawDo(t, "POST", link2+"/code", url.Values{}, "")
+	done := make(chan int, 40)
+	for range 40 {
+		go func() { done <- b.rawDo(t, "POST", link2+"/verify", url.Values{"code": {"000000"}}, "").StatusCode }()
+	}
+	checked := 0
+	for range 40 {
+		if <-done == http.StatusUnauthorized {
+			checked++
+		}
+	}
+	if checked > 5 {
+		t.Fatalf("%d guesses were checked, the limit is 5", checked)
 	}
 }

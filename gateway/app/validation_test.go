@@ -171,6 +171,9 @@ func TestMessageValidation(t *testing.T) {
 			"",
 		},
 		{"too many headers", with("headers", manyHeaders(40)), 422, "/headers", "", ""},
+		{"PHI in the display name", with("to", map[string]any{"email": "pat@example.test", "name": "Pat (Ozempic patient " + canary + ")"}), 422, "/to/name", "", ""},
+		{"PHI in a header", with("headers", map[string]any{"X-Note": "Metformin " + canary}), 422, "/headers/X-Note", "", ""},
+		{"a built-in template", with("template", "sealpost-portal-code"), 422, "/template", "", ""},
 		{"marketing without consent", with("category", "marketing"), 422, "/category", "", ""},
 		{"wrong JSON type for data", with("data", []any{canary}), 422, "/data", "", ""},
 		{"malformed JSON", `{"template": "order-shipped", "to": "` + canary, 400, "", "", ""},
@@ -541,4 +544,17 @@ func TestPHIBoundaryAtTheAPI(t *testing.T) {
 			t.Fatalf("medication in data: %d %s", res.status, res.body)
 		}
 	})
+}
+
+func TestPHIInIdempotencyKeyAndReservedTemplates(t *testing.T) {
+	t.Parallel()
+	b := setup(t, migrations.SQLite, setupOpts{})
+	b.putOrderTemplate(t)
+	res := b.do(t, "POST", "/v1/messages", b.sender, orderMessage(), "Idempotency-Key", "ozempic-refill-diabetes-pat")
+	if res.status != 422 || bytes.Contains(res.body, []byte("ozempic")) {
+		t.Fatalf("PHI in the idempotency key: %d %s", res.status, res.body)
+	}
+	if res := b.do(t, "PUT", "/v1/templates/sealpost-portal-code", b.admin, orderTemplate); res.status != 403 {
+		t.Fatalf("overwriting a built-in template: %d", res.status)
+	}
 }

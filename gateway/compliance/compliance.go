@@ -138,6 +138,18 @@ func (s *Service) Suppress(ctx context.Context, tx *store.Tx, email, scope, reas
 	if err != nil {
 		return nil, err
 	}
+	// An address already suppressed as widely stays as it is: repeated
+	// one-click POSTs or bounces must not pile up rows that a single
+	// removal would then leave behind.
+	active, err := tx.ActiveSuppressions(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	for i := range active {
+		if active[i].Scope == ScopeAll || active[i].Scope == scope {
+			return &active[i], nil
+		}
+	}
 	sup := &store.Suppression{ID: newID(), Address: key, Scope: scope, Reason: reason,
 		Source: source, MessageID: messageID, CreatedAt: s.now()}
 	if err := tx.InsertSuppression(ctx, sup); err != nil {

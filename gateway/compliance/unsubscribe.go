@@ -58,6 +58,10 @@ func (s *Service) unsubscribe(w http.ResponseWriter, r *http.Request) {
 			"one-click", m.ID, "recipient"); err != nil {
 			return err
 		}
+		latest, err := tx.LatestConsent(ctx, mustNormalize(m.Recipient), PurposeMarketing)
+		if err == nil && latest.Action == "withdraw" {
+			return nil // already withdrawn: the history keeps the first one
+		}
 		return s.RecordConsent(ctx, tx, &store.ConsentEvent{Address: m.Recipient,
 			Purpose: PurposeMarketing, Action: "withdraw", Source: "unsubscribe",
 			RemoteAddr: clientaddr.Truncate(r.RemoteAddr), UserAgent: limit(r.UserAgent(), 200),
@@ -105,4 +109,14 @@ func (s *Service) page(w http.ResponseWriter, status int, name string, data any)
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
 	_ = pages.ExecuteTemplate(w, name, data)
+}
+
+// mustNormalize normalises an address already validated when its message
+// was accepted; it returns the input unchanged if that ever fails.
+func mustNormalize(email string) string {
+	key, err := Normalize(email)
+	if err != nil {
+		return email
+	}
+	return key
 }

@@ -79,6 +79,12 @@ func (s *Service) show(w http.ResponseWriter, r *http.Request) {
 		hash := sealed.HashToken(c.Value)
 		id, viewed, err := s.db.TouchPortalSession(r.Context(), hash, s.now(), SessionIdle)
 		if err == nil && id == l.MessageID {
+			if r.Method == http.MethodHead {
+				// A HEAD must not use up the single view.
+				w.Header().Set("Content-Type", "text/html; charset=utf-8")
+				w.WriteHeader(http.StatusOK)
+				return
+			}
 			if viewed {
 				s.page(w, http.StatusOK, pageViewed, nil)
 				return
@@ -187,6 +193,24 @@ func (s *Service) verify(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx := r.Context()
 	now := s.now()
+	failedPage := func(status int) {
+		s.page(w, status, pageVerify, map[string]any{"Action": "/p/" + token,
+			"Knowledge": l.KnowledgeKind, "Failed": true})
+	}
+
+	// Every attempt is counted before it is checked, atomically with the
+	// limit, so concurrent guesses cannot go past it; a successful attempt
+	// gives its count back.
+	reserved, err := s.db.ReservePortalAttempt(ctx, l.TokenHash, MaxFailures)
+	if err != nil {
+		s.logger.Error("portal attempt not counted", "err", err)
+		s.page(w, http.StatusServiceUnavailable, pageError, nil)
+		return
+	}
+	if !reserved {
+		s.page(w, http.StatusForbidden, pageLocked, nil)
+		return
+	}
 	good := l.CodeHash != nil && l.CodeExpiresAt != nil && now.Before(*l.CodeExpiresAt) &&
 		sealed.VerifyCode(s.secret, token, r.PostForm.Get("code"), l.CodeHash)
 	if good && l.KnowledgeHash != "" {
@@ -198,34 +222,43 @@ func (s *Service) verify(w http.ResponseWriter, r *http.Request) {
 		release()
 		good = err == nil && match
 	}
-	if !good {
-		_, locked, err := s.db.RecordPortalFailure(ctx, l.TokenHash, MaxFailures, now)
+
+	session, hash := sealed.NewToken()
+	if good {
+		// The code is used up here; of several concurrent verifications of
+		// one code only the first gets a session.
+		err = s.db.InTx(ctx, func(tx *store.Tx) error {
+			used, err := tx.ClearPortalCode(ctx, l.TokenHash, l.CodeHash)
+			if err != nil || !used {
+				good = false
+				return err
+			}
+			if err := tx.ReleasePortalAttempt(ctx, l.TokenHash); err != nil {
+				return err
+			}
+			return tx.InsertPortalSession(ctx, hash, l.MessageID, now, now.Add(SessionMax))
+		})
 		if err != nil {
-			s.logger.Error("portal failure not recorded", "err", err)
+			s.logger.Error("portal session not started", "err", err)
+			s.page(w, http.StatusServiceUnavailable, pageError, nil)
+			return
 		}
+	}
+	if !good {
 		s.record(ctx, l.MessageID, "verify_failed", r.RemoteAddr)
-		if locked {
+		latest, err := s.db.GetPortalLink(ctx, l.TokenHash)
+		if err == nil && latest.FailedAttempts >= MaxFailures {
+			if err := s.db.LockPortalLink(ctx, l.TokenHash, now); err != nil {
+				s.logger.Error("portal link not locked", "err", err)
+			}
 			s.record(ctx, l.MessageID, "locked", r.RemoteAddr)
 			s.page(w, http.StatusForbidden, pageLocked, nil)
 			return
 		}
-		s.page(w, http.StatusUnauthorized, pageVerify, map[string]any{"Action": "/p/" + token,
-			"Knowledge": l.KnowledgeKind, "Failed": true})
+		failedPage(http.StatusUnauthorized)
 		return
 	}
 
-	session, hash := sealed.NewToken()
-	err := s.db.InTx(ctx, func(tx *store.Tx) error {
-		if err := tx.ClearPortalCode(ctx, l.TokenHash); err != nil {
-			return err
-		}
-		return tx.InsertPortalSession(ctx, hash, l.MessageID, now, now.Add(SessionMax))
-	})
-	if err != nil {
-		s.logger.Error("portal session not started", "err", err)
-		s.page(w, http.StatusServiceUnavailable, pageError, nil)
-		return
-	}
 	s.record(ctx, l.MessageID, "verified", r.RemoteAddr)
 	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: session, Path: "/p/" + token,
 		MaxAge: int(

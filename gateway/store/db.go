@@ -88,6 +88,9 @@ func openSQLite(ctx context.Context, dataDir string) (*DB, error) {
 		"&_pragma=busy_timeout(10000)" +
 		"&_pragma=synchronous(FULL)" +
 		"&_pragma=foreign_keys(ON)" +
+		// Deleted rows (expired sensitive payloads) are overwritten with
+		// zeros, not just unlinked, so they cannot be read from the file.
+		"&_pragma=secure_delete(ON)" +
 		"&_time_format=sqlite"
 	sqlDB, err := sql.Open("sqlite", dsn)
 	if err != nil {

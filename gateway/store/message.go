@@ -190,3 +190,13 @@ func scanMessage(s scanner) (*Message, error) {
 	}
 	return &m, nil
 }
+
+// ClearMessageData empties a message's template data, for messages whose
+// data is a secret only until it is sent (one-time codes, confirmation
+// links).
+func (q queries) ClearMessageData(ctx context.Context, id string) error {
+	if _, err := q.ex.exec(ctx, q.sql("ClearMessageData"), id); err != nil {
+		return fmt.Errorf("clear message data: %w", err)
+	}
+	return nil
+}

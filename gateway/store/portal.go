@@ -107,6 +107,13 @@ func (q queries) PurgeExpired(
 	if _, err := q.ex.exec(ctx, q.sql("DeletePortalSessions"), now.UTC(), now.Add(-idle).UTC()); err != nil {
 		return 0, fmt.Errorf("purge portal sessions: %w", err)
 	}
+	if n > 0 && isSQLite(q) {
+		// The WAL still holds the deleted pages' old images until a
+		// checkpoint writes them back and the log is truncated.
+		if _, err := q.ex.exec(ctx, "PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
+			return n, fmt.Errorf("checkpoint after purge: %w", err)
+		}
+	}
 	return n, nil
 }
 
@@ -187,31 +194,44 @@ func (q queries) SetPortalCode(
 	return nil
 }
 
-// ClearPortalCode makes a used code unusable.
-func (q queries) ClearPortalCode(ctx context.Context, tokenHash []byte) error {
-	if _, err := q.ex.exec(ctx, q.sql("ClearPortalCode"), tokenHash); err != nil {
-		return fmt.Errorf("clear portal code: %w", err)
+// ClearPortalCode uses up the code whose hash is codeHash; it reports false
+// when another verification used it first.
+func (q queries) ClearPortalCode(ctx context.Context, tokenHash, codeHash []byte) (bool, error) {
+	n, err := q.ex.exec(ctx, q.sql("ClearPortalCode"), tokenHash, codeHash)
+	if err != nil {
+		return false, fmt.Errorf("clear portal code: %w", err)
+	}
+	return n == 1, nil
+}
+
+// ReservePortalAttempt counts a verification attempt if the link is below
+// limit and not locked; it reports false when no attempt is left.
+func (q queries) ReservePortalAttempt(ctx context.Context, tokenHash []byte, limit int) (bool, error) {
+	var n int
+	err := q.ex.queryRow(ctx, q.sql("ReservePortalAttempt"), tokenHash, limit).Scan(&n)
+	if errors.Is(err, ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("reserve portal attempt: %w", err)
+	}
+	return true, nil
+}
+
+// ReleasePortalAttempt gives back an attempt that succeeded.
+func (q queries) ReleasePortalAttempt(ctx context.Context, tokenHash []byte) error {
+	if _, err := q.ex.exec(ctx, q.sql("ReleasePortalAttempt"), tokenHash); err != nil {
+		return fmt.Errorf("release portal attempt: %w", err)
 	}
 	return nil
 }
 
-// RecordPortalFailure counts a failed verification, locking the link when
-// the count reaches limit, and returns the new count and whether it is
-// locked.
-func (q queries) RecordPortalFailure(
-	ctx context.Context,
-	tokenHash []byte,
-	limit int,
-	now time.Time,
-) (int, bool, error) {
-	var n int
-	var locked sql.NullTime
-	err := q.ex.queryRow(ctx, q.sql("RecordPortalFailure"), tokenHash, limit, now.UTC()).
-		Scan(&n, &locked)
-	if err != nil {
-		return 0, false, fmt.Errorf("record portal failure: %w", err)
+// LockPortalLink locks a link.
+func (q queries) LockPortalLink(ctx context.Context, tokenHash []byte, at time.Time) error {
+	if _, err := q.ex.exec(ctx, q.sql("LockPortalLink"), tokenHash, at.UTC()); err != nil {
+		return fmt.Errorf("lock portal link: %w", err)
 	}
-	return n, locked.Valid, nil
+	return nil
 }
 
 // InsertPortalSession starts a verified session.
@@ -301,4 +321,9 @@ func (q queries) ListPortalEvents(ctx context.Context, messageID string) ([]Port
 		out = append(out, e)
 	}
 	return out, rs.Err()
+}
+
+func isSQLite(q queries) bool {
+	_, ok := q.ex.(sqlExecutor)
+	return ok
 }

@@ -36,3 +36,6 @@ SET status = $2,
     updated_at = $6,
     sent_at = $7
 WHERE id = $1;
+
+-- name: ClearMessageData
+UPDATE sealpost_message SET data = '{}' WHERE id = $1;

@@ -37,18 +37,25 @@ UPDATE sealpost_portal_link
 SET code_hash = $2, code_expires_at = $3, code_sent_at = $4
 WHERE token_hash = $1;
 
--- name: RecordPortalFailure
--- Counts a failed verification and locks the link at the limit, in one
--- statement so that concurrent guesses cannot exceed it.
-UPDATE sealpost_portal_link
-SET failed_attempts = failed_attempts + 1,
-    locked_at = CASE WHEN failed_attempts + 1 >= $2 THEN $3 ELSE locked_at END
-WHERE token_hash = $1
-RETURNING failed_attempts, locked_at;
-
 -- name: ClearPortalCode
+-- Uses up the code: only one of several concurrent verifications of the
+-- same code can clear it.
 UPDATE sealpost_portal_link SET code_hash = NULL, code_expires_at = NULL
-WHERE token_hash = $1;
+WHERE token_hash = $1 AND code_hash = $2;
+
+-- name: ReservePortalAttempt
+-- Counts an attempt before it is checked, atomically with the limit, so
+-- concurrent guesses cannot exceed it.
+UPDATE sealpost_portal_link SET failed_attempts = failed_attempts + 1
+WHERE token_hash = $1 AND failed_attempts < $2 AND locked_at IS NULL
+RETURNING failed_attempts;
+
+-- name: ReleasePortalAttempt
+UPDATE sealpost_portal_link SET failed_attempts = failed_attempts - 1
+WHERE token_hash = $1 AND failed_attempts > 0;
+
+-- name: LockPortalLink
+UPDATE sealpost_portal_link SET locked_at = $2 WHERE token_hash = $1 AND locked_at IS NULL;
 
 -- name: PurgeExpiredPortalLinks
 DELETE FROM sealpost_portal_link WHERE expires_at <= $1;
