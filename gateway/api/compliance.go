@@ -403,16 +403,8 @@ func (s *Server) export(w http.ResponseWriter, r *http.Request, what string,
 		writeProblem(w, prob)
 		return
 	}
-	format := r.URL.Query().Get("format")
-	switch format {
-	case "", compliance.FormatNDJSON:
-		format = compliance.FormatNDJSON
-		w.Header().Set("Content-Type", "application/x-ndjson")
-	case compliance.FormatCSV:
-		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	default:
-		writeProblem(w, validationProblem("unknown format",
-			FieldProblem{Pointer: "/format", Detail: "must be ndjson or csv"}))
+	format, ok := exportFormat(w, r)
+	if !ok {
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")
@@ -448,16 +440,8 @@ func (s *Server) exportAudit(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, prob)
 		return
 	}
-	format := r.URL.Query().Get("format")
-	switch format {
-	case "", audit.FormatNDJSON:
-		format = audit.FormatNDJSON
-		w.Header().Set("Content-Type", "application/x-ndjson")
-	case audit.FormatCSV:
-		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	default:
-		writeProblem(w, validationProblem("unknown format",
-			FieldProblem{Pointer: "/format", Detail: "must be ndjson or csv"}))
+	format, ok := exportFormat(w, r)
+	if !ok {
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")
@@ -468,4 +452,21 @@ func (s *Server) exportAudit(w http.ResponseWriter, r *http.Request) {
 	s.audit(r, audit.Event{Actor: principalFrom(r.Context()).KeyID, Action: "export.audit",
 		ObjectType: "export", ObjectID: "audit", Details: map[string]string{"format": format,
 			"rows": strconv.Itoa(n)}})
+}
+
+// exportFormat reads ?format= (ndjson, the default, or csv) and sets the
+// matching content type; it writes the problem and reports false for any
+// other value. The compliance and audit exports share the two formats.
+func exportFormat(w http.ResponseWriter, r *http.Request) (string, bool) {
+	switch format := r.URL.Query().Get("format"); format {
+	case "", compliance.FormatNDJSON:
+		w.Header().Set("Content-Type", "application/x-ndjson")
+		return compliance.FormatNDJSON, true
+	case compliance.FormatCSV:
+		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+		return compliance.FormatCSV, true
+	}
+	writeProblem(w, validationProblem("unknown format",
+		FieldProblem{Pointer: "/format", Detail: "must be ndjson or csv"}))
+	return "", false
 }
