@@ -3,7 +3,6 @@ package address
 import (
 	"encoding/base64"
 	"log/slog"
-	"mime"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -225,7 +224,7 @@ func checkLocalPart(local string) error {
 			continue
 		}
 
-		if !isAtext(c) {
+		if !IsAtext(c) {
 			return invalid(reasonLocalChar)
 		}
 		prevDot = false
@@ -355,26 +354,11 @@ func checkName(name string) error {
 		}
 	}
 
-	if decodesToControl(name) {
+	if DecodesToControl(name) {
 		return invalid(reasonNameEncodedCtl)
 	}
 
 	return nil
-}
-
-// decodesToControl reports whether s holds RFC 2047 encoded words that a
-// reader would decode into a control character, such as an encoded CR LF.
-func decodesToControl(s string) bool {
-	if !strings.Contains(s, "=?") {
-		return false
-	}
-
-	decoded, err := new(mime.WordDecoder).DecodeHeader(s)
-	if err != nil {
-		return false
-	}
-
-	return strings.ContainsFunc(decoded, unicode.IsControl)
 }
 
 // formatName renders a display name as an RFC 5322 phrase.
@@ -382,7 +366,7 @@ func formatName(name string) string {
 	switch {
 	case !isASCII(name) || strings.Contains(name, "=?"):
 		return encodeWords(name)
-	case isAtomPhrase(name):
+	case IsAtomPhrase(name):
 		return name
 	}
 
@@ -428,32 +412,6 @@ func encodeWords(s string) string {
 	}
 
 	return b.String()
-}
-
-// isAtomPhrase reports whether s is atoms separated by single spaces, so it
-// can stand in a header as an unquoted phrase (RFC 5322 §3.2.5).
-func isAtomPhrase(s string) bool {
-	if s == "" || s[0] == ' ' || s[len(s)-1] == ' ' || strings.Contains(s, "  ") {
-		return false
-	}
-
-	for i := 0; i < len(s); i++ {
-		if s[i] != ' ' && !isAtext(s[i]) {
-			return false
-		}
-	}
-
-	return true
-}
-
-// isAtext reports whether c is atext (RFC 5322 §3.2.3).
-func isAtext(c byte) bool {
-	switch {
-	case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
-		return true
-	}
-
-	return strings.IndexByte("!#$%&'*+-/=?^_`{|}~", c) >= 0
 }
 
 func isASCII(s string) bool {

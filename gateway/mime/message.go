@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	stdmime "mime"
 	"strconv"
 	"strings"
 	"time"
@@ -223,7 +222,7 @@ func (h *headerWriter) mailbox(field string, a address.Address, comma bool) {
 		switch {
 		case !isPrintableASCII(a.Name) || strings.Contains(a.Name, "=?"):
 			h.encodedWords(a.Name)
-		case isAtomPhrase(a.Name):
+		case address.IsAtomPhrase(a.Name):
 			h.foldable(field, a.Name)
 		default:
 			h.foldable(field, quoteString(a.Name))
@@ -313,7 +312,7 @@ func checkMailbox(field string, a address.Address) (address.Address, error) {
 		return address.Address{}, injection(field)
 	}
 
-	if decodesToControl(a.Name) {
+	if address.DecodesToControl(a.Name) {
 		return address.Address{}, encodedInjection(field)
 	}
 
@@ -345,7 +344,7 @@ func checkText(field, s string) error {
 		return invalidField(field, "contains a control character")
 	case strings.ContainsAny(s, "\u2028\u2029"):
 		return invalidField(field, "contains a line separator")
-	case decodesToControl(s):
+	case address.DecodesToControl(s):
 		return encodedInjection(field)
 	}
 
@@ -384,7 +383,7 @@ func checkHeader(i int, x Header) error {
 		return invalidField(field, "contains a control character")
 	case strings.ContainsFunc(x.Value, func(r rune) bool { return r > '~' }):
 		return invalidField(field, "is not ASCII")
-	case decodesToControl(x.Value):
+	case address.DecodesToControl(x.Value):
 		return encodedInjection(field)
 	}
 
@@ -425,21 +424,6 @@ func checkHeaderName(field, name string) error {
 	return nil
 }
 
-// decodesToControl reports whether s holds RFC 2047 encoded words that a
-// reader would decode into a control character, such as an encoded CR LF.
-func decodesToControl(s string) bool {
-	if !strings.Contains(s, "=?") {
-		return false
-	}
-
-	decoded, err := new(stdmime.WordDecoder).DecodeHeader(s)
-	if err != nil {
-		return false
-	}
-
-	return strings.ContainsFunc(decoded, unicode.IsControl)
-}
-
 // sizeHint estimates the built size so the buffer grows once.
 func (m *Message) sizeHint() int {
 	n := 512 + 3*len(m.Subject) + 3*len(m.From.Name) + len(m.MessageID)
@@ -468,22 +452,6 @@ func isPrintableASCII(s string) bool {
 	return true
 }
 
-// isAtomPhrase reports whether s is atoms separated by single spaces, so it
-// can stand as an unquoted phrase (RFC 5322 §3.2.5).
-func isAtomPhrase(s string) bool {
-	if s == "" || s[0] == ' ' || s[len(s)-1] == ' ' || strings.Contains(s, "  ") {
-		return false
-	}
-
-	for i := 0; i < len(s); i++ {
-		if s[i] != ' ' && !isAtext(s[i]) {
-			return false
-		}
-	}
-
-	return true
-}
-
 // isDotAtom reports whether s is a dot-atom-text (RFC 5322 §3.2.3).
 func isDotAtom(s string) bool {
 	if s == "" || s[0] == '.' || s[len(s)-1] == '.' || strings.Contains(s, "..") {
@@ -491,22 +459,12 @@ func isDotAtom(s string) bool {
 	}
 
 	for i := 0; i < len(s); i++ {
-		if s[i] != '.' && !isAtext(s[i]) {
+		if s[i] != '.' && !address.IsAtext(s[i]) {
 			return false
 		}
 	}
 
 	return true
-}
-
-// isAtext reports whether c is atext (RFC 5322 §3.2.3).
-func isAtext(c byte) bool {
-	switch {
-	case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
-		return true
-	}
-
-	return strings.IndexByte("!#$%&'*+-/=?^_`{|}~", c) >= 0
 }
 
 // quoteString renders printable ASCII s as an RFC 5322 §3.2.4 quoted string.
