@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/sealpost/sealpost/gateway/clientaddr"
+	"github.com/sealpost/sealpost/gateway/httpsec"
 	"github.com/sealpost/sealpost/gateway/store"
 )
 
@@ -110,7 +111,7 @@ func (s *Service) ConfirmHandler() http.Handler {
 		s.page(w, http.StatusOK, "cconfirm", map[string]string{"Action": "/c/" + token})
 	})
 	mux.HandleFunc("POST /c/{token}", s.confirm)
-	return securePages(mux)
+	return httpsec.Pages(mux)
 }
 
 func (s *Service) confirm(w http.ResponseWriter, r *http.Request) {
@@ -145,16 +146,4 @@ func (s *Service) confirm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.page(w, http.StatusOK, "cdone", nil)
-}
-
-func securePages(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h := w.Header()
-		h.Set("Cache-Control", "no-store")
-		h.Set("Referrer-Policy", "no-referrer")
-		h.Set("X-Frame-Options", "DENY")
-		h.Set("Content-Security-Policy",
-			"default-src 'none'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
-		next.ServeHTTP(w, r)
-	})
 }

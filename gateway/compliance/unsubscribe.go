@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/sealpost/sealpost/gateway/clientaddr"
+	"github.com/sealpost/sealpost/gateway/httpsec"
 	"github.com/sealpost/sealpost/gateway/store"
 )
 
@@ -22,7 +23,7 @@ func (s *Service) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /u/{token}", s.confirmPage)
 	mux.HandleFunc("POST /u/{token}", s.unsubscribe)
-	return securePages(mux)
+	return httpsec.Pages(mux)
 }
 
 func (s *Service) confirmPage(w http.ResponseWriter, r *http.Request) {

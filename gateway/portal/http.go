@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sealpost/sealpost/gateway/httpsec"
 	"github.com/sealpost/sealpost/gateway/sealed"
 	"github.com/sealpost/sealpost/gateway/store"
 )
@@ -24,25 +25,7 @@ func (s *Service) Handler() http.Handler {
 	mux.HandleFunc("GET /p/{token}", s.show)
 	mux.HandleFunc("POST /p/{token}/code", s.requestCode)
 	mux.HandleFunc("POST /p/{token}/verify", s.verify)
-	return securePages(mux)
-}
-
-// securePages sets the headers every portal page needs: nothing cached,
-// nothing framed, no referrer leaks the link, no script.
-func securePages(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h := w.Header()
-		h.Set("Cache-Control", "no-store")
-		h.Set("Pragma", "no-cache")
-		h.Set("Referrer-Policy", "no-referrer")
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("X-Frame-Options", "DENY")
-		h.Set(
-			"Content-Security-Policy",
-			"default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-		)
-		next.ServeHTTP(w, r)
-	})
+	return httpsec.Pages(mux)
 }
 
 // link resolves the path's token to a live link, or writes the page that
