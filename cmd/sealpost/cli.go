@@ -203,6 +203,24 @@ func (e *env) openDB(ctx context.Context, cfg *config.Config, create bool) (*sto
 	return store.Open(ctx, cfg.DatabaseURL, cfg.DataDir)
 }
 
+// openCurrent loads the configuration and opens its existing database,
+// refusing one whose schema is behind. The caller closes the database.
+func (e *env) openCurrent(ctx context.Context) (*config.Config, *store.DB, error) {
+	cfg, err := e.config(nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	db, err := e.openDB(ctx, cfg, false)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := db.CheckSchema(ctx); err != nil {
+		db.Close()
+		return nil, nil, err
+	}
+	return cfg, db, nil
+}
+
 func runVersion(_ context.Context, e *env, args []string) error {
 	fs := e.flags("version")
 	if err := parse(fs, args); err != nil {

@@ -50,18 +50,11 @@ func runExport(ctx context.Context, e *env, args []string, command, what string,
 			return fmt.Errorf("--email is not a valid address")
 		}
 	}
-	cfg, err := e.config(nil)
-	if err != nil {
-		return err
-	}
-	db, err := e.openDB(ctx, cfg, false)
+	_, db, err := e.openCurrent(ctx)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	if err := db.CheckSchema(ctx); err != nil {
-		return err
-	}
 	n, err := write(ctx, db, f, *format, e.stdout)
 	if err != nil {
 		return err

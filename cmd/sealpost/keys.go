@@ -59,18 +59,11 @@ func runKeys(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintln(e.stderr, usage)
 		return errUsage
 	}
-	cfg, err := e.config(nil)
-	if err != nil {
-		return err
-	}
-	db, err := e.openDB(ctx, cfg, false)
+	_, db, err := e.openCurrent(ctx)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	if err := db.CheckSchema(ctx); err != nil {
-		return err
-	}
 
 	switch verb {
 	case "create":

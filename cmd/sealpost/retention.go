@@ -20,18 +20,11 @@ func runRetention(ctx context.Context, e *env, args []string) error {
 	if err := parse(fs, args[1:]); err != nil {
 		return err
 	}
-	cfg, err := e.config(nil)
-	if err != nil {
-		return err
-	}
-	db, err := e.openDB(ctx, cfg, false)
+	cfg, db, err := e.openCurrent(ctx)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	if err := db.CheckSchema(ctx); err != nil {
-		return err
-	}
 	status, err := db.RetentionStatus(ctx, store.Retention{Messages: cfg.RetainMessages,
 		Records: cfg.RetainRecords})
 	if err != nil {
