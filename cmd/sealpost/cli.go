@@ -44,7 +44,8 @@ func commands() []command {
 			"apply migrations, revert the newest N (default 1) or all of them, or list them", runMigrate},
 		{
 			"keys",
-			"keys create --name NAME --role ROLE[,ROLE] | list | revoke ID | init-master | rotate-master",
+			"keys create --name NAME --role ROLE[,ROLE] | list | revoke ID | init-master | " +
+				"rotate-master",
 			"manage API keys (roles: sender, marketer, compliance, admin) and the master key",
 			runKeys,
 		},
@@ -52,7 +53,8 @@ func commands() []command {
 			"manage DKIM signing keys", runDKIM},
 		{
 			"audit",
-			"audit verify [--head FILE] | export [--since T] [--until T] [--format ndjson|csv] | head [--out FILE]",
+			"audit verify [--head FILE] | export [--since T] [--until T] [--format " +
+				"ndjson|csv] | head [--out FILE]",
 			"verify the tamper-evident audit chain, export it, or write its head",
 			runAudit,
 		},

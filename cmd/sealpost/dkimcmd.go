@@ -10,7 +10,8 @@ import (
 )
 
 func runDKIM(_ context.Context, e *env, args []string) error {
-	usage := "usage: sealpost dkim keygen --domain D --selector S [--algorithm rsa|ed25519] | list [--json]"
+	usage := "usage: sealpost dkim keygen --domain D --selector S [--algorithm rsa|ed25519] | " +
+		"list [--json]"
 	if len(args) == 0 {
 		fmt.Fprintln(e.stderr, usage)
 		return errUsage

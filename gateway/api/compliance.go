@@ -72,7 +72,8 @@ func (s *Server) postConsent(w http.ResponseWriter, r *http.Request) {
 	}
 	if in.Action != "grant" && in.Action != "withdraw" && in.Action != "request" {
 		probs = append(probs, FieldProblem{Pointer: "/action",
-			Detail: "must be grant, withdraw, or request (double opt-in: a confirmation mail is sent)"})
+			Detail: "must be grant, withdraw, or request (double opt-in: a confirmation mail " +
+				"is sent)"})
 	}
 	switch in.Source {
 	case "api", "form", "import", "console":

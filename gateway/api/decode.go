@@ -22,7 +22,8 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) []byte {
 		mt, _, err := mime.ParseMediaType(ct)
 		if err != nil || mt != "application/json" {
 			writeProblem(w, &Problem{Type: typeUnsupported, Title: "Unsupported media type",
-				Status: http.StatusUnsupportedMediaType, Detail: "send the body as application/json"})
+				Status: http.StatusUnsupportedMediaType, Detail: "send the body as " +
+					"application/json"})
 			return nil
 		}
 	}

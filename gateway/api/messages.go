@@ -145,7 +145,8 @@ func (s *Server) postMessage(w http.ResponseWriter, r *http.Request) {
 	if entry != nil && entry.Template.Category == templates.CategoryMarketing &&
 		in.Category != CategoryMarketing {
 		probs = append(probs, FieldProblem{Pointer: "/category",
-			Detail: "the template is a marketing template; it cannot be sent as transactional mail"})
+			Detail: "the template is a marketing template; it cannot be sent as transactional " +
+				"mail"})
 	}
 	if in.Data == nil {
 		in.Data = map[string]any{}
@@ -237,7 +238,8 @@ func (s *Server) postMessage(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Retry-After", "1")
 		writeProblem(w, &Problem{Type: typeUnavailable, Title: "Unavailable",
 			Status: http.StatusServiceUnavailable,
-			Detail: "the message was not stored because the database is busy or unreachable; retry"})
+			Detail: "the message was not stored because the database is busy or unreachable; " +
+				"retry"})
 		return
 	}
 	if replayed {
@@ -357,7 +359,8 @@ func (s *Server) checkSensitive(
 	switch {
 	case s.portal == nil:
 		return 0, append(probs, FieldProblem{Pointer: "/sensitive",
-			Detail: "sensitive payloads are not enabled on this gateway (no master key or public URL)"})
+			Detail: "sensitive payloads are not enabled on this gateway (no master key or " +
+				"public URL)"})
 	case raw[0] != '{':
 		probs = append(probs, FieldProblem{Pointer: "/sensitive", Detail: "must be a JSON object"})
 	case len(raw) > portal.MaxPayloadBytes:
@@ -518,7 +521,8 @@ func (s *Server) checkRecipient(r *http.Request, m *store.Message) *Problem {
 		if !s.comply.CanUnsubscribe() {
 			return validationProblem("marketing mail is not enabled",
 				FieldProblem{Pointer: "/category",
-					Detail: "marketing mail needs one-click unsubscribe links: configure the portal secret and public URL"})
+					Detail: "marketing mail needs one-click unsubscribe links: configure the " +
+						"portal secret and public URL"})
 		}
 		ok, err := s.comply.HasConsent(ctx, m.Recipient, compliance.PurposeMarketing)
 		if err != nil {

@@ -413,7 +413,8 @@ func TestPortalUnderConcurrency(t *testing.T) {
 	b.waitStatus(t, id2, "sent")
 	var link2 string
 	for _, m := range b.sink.Messages() {
-		if l := linkRE.FindStringSubmatch(decodedBody(t, m.Data)); l != nil && m.To[0] == "sam@example.test" {
+		if l := linkRE.FindStringSubmatch(decodedBody(t, m.Data)); l != nil && m.To[0] ==
+			"sam@example.test" {
 			link2 = "/p/" + l[1]
 		}
 	}

@@ -295,7 +295,8 @@ func TestCaseBL10HeaderInjection(t *testing.T) {
 // bare CR are refused at the API.
 func TestCaseBL08SMTPSmuggling(t *testing.T) {
 	t.Parallel()
-	smuggled := "\r\nMAIL FROM:<noreply@example.test>\r\nRCPT TO:<victim@example.test>\r\nDATA\r\n" +
+	smuggled := "\r\nMAIL FROM:<noreply@example.test>\r\nRCPT " +
+		"TO:<victim@example.test>\r\nDATA\r\n" +
 		"From: Billing <noreply@example.test>\r\n\r\nPay now\r\n.\r\n"
 	eachDB(t, func(t *testing.T, d migrations.Dialect) {
 		b := setup(t, d, setupOpts{})

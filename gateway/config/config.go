@@ -69,8 +69,9 @@ type Option struct {
 // Options lists every setting, in the order they are documented.
 var Options = []Option{
 	{Env: "SEALPOST_DATA_DIR", Default: "./sealpost-data",
-		Help: "directory for the embedded SQLite database, generated keys and (in dev) the capture inbox",
-		set:  func(c *Config, v string) error { c.DataDir = v; return nonEmpty(v) }},
+		Help: "directory for the embedded SQLite database, generated keys and (in dev) the " +
+			"capture inbox",
+		set: func(c *Config, v string) error { c.DataDir = v; return nonEmpty(v) }},
 	{Env: "SEALPOST_DATABASE_URL", Default: "", Secret: true,
 		Help: "postgres:// URL; unset means the embedded SQLite database in the data directory",
 		set:  setDatabaseURL},
@@ -84,8 +85,9 @@ var Options = []Option{
 		Help: "PEM private key for HTTPS on the API listener",
 		set:  func(c *Config, v string) error { c.HTTPTLSKeyFile = v; return nil }},
 	{Env: "SEALPOST_FROM", Default: "",
-		Help: "From address of every message, e.g. \"Shop <noreply@shop.example>\"; its domain is the DKIM signing domain",
-		set:  setFrom},
+		Help: "From address of every message, e.g. \"Shop <noreply@shop.example>\"; its " +
+			"domain is the DKIM signing domain",
+		set: setFrom},
 	{Env: "SEALPOST_RELAY_HOST", Default: "",
 		Help: "host name of the mail relay (smarthost); its certificate must match it",
 		set:  func(c *Config, v string) error { c.RelayHost = v; return nil }},
@@ -96,8 +98,9 @@ var Options = []Option{
 		Help: "starttls or implicit; there is no plaintext mode",
 		set:  setRelayTLS},
 	{Env: "SEALPOST_RELAY_CA_FILE", Default: "",
-		Help: "PEM CA bundle that signs the relay's certificate, for a private relay; unset means the system roots",
-		set:  func(c *Config, v string) error { c.RelayCAFile = v; return nil }},
+		Help: "PEM CA bundle that signs the relay's certificate, for a private relay; unset " +
+			"means the system roots",
+		set: func(c *Config, v string) error { c.RelayCAFile = v; return nil }},
 	{Env: "SEALPOST_RELAY_USERNAME", Default: "",
 		Help: "AUTH PLAIN user name, sent only inside TLS",
 		set:  func(c *Config, v string) error { c.RelayUsername = v; return nil }},
@@ -128,17 +131,21 @@ var Options = []Option{
 			return err
 		}},
 	{Env: "SEALPOST_SHUTDOWN_TIMEOUT", Default: "30s",
-		Help: "how long a stopping gateway lets in-flight deliveries finish before releasing them for retry",
-		set:  func(c *Config, v string) error { return setDuration(&c.ShutdownTimeout, v) }},
+		Help: "how long a stopping gateway lets in-flight deliveries finish before releasing " +
+			"them for retry",
+		set: func(c *Config, v string) error { return setDuration(&c.ShutdownTimeout, v) }},
 	{Env: "SEALPOST_MASTER_KEY_FILE", Default: "",
-		Help: "master key file that wraps sensitive payloads' data keys; unset means <data dir>/master-key (dev creates it)",
-		set:  func(c *Config, v string) error { c.MasterKeyFile = v; return nil }},
+		Help: "master key file that wraps sensitive payloads' data keys; unset means <data " +
+			"dir>/master-key (dev creates it)",
+		set: func(c *Config, v string) error { c.MasterKeyFile = v; return nil }},
 	{Env: "SEALPOST_PORTAL_SECRET_FILE", Default: "",
-		Help: "secret that derives portal link tokens and keys one-time codes; unset means <data dir>/portal-secret",
-		set:  func(c *Config, v string) error { c.PortalSecretFile = v; return nil }},
+		Help: "secret that derives portal link tokens and keys one-time codes; unset means " +
+			"<data dir>/portal-secret",
+		set: func(c *Config, v string) error { c.PortalSecretFile = v; return nil }},
 	{Env: "SEALPOST_PUBLIC_URL", Default: "",
-		Help: "public https:// base URL of the portal (links in emails); dev uses its own HTTP address",
-		set:  setPublicURL},
+		Help: "public https:// base URL of the portal (links in emails); dev uses its own " +
+			"HTTP address",
+		set: setPublicURL},
 	{Env: "SEALPOST_RETENTION_MESSAGES", Default: "720h",
 		Help: "how long message metadata (status, recipient, data) is kept after acceptance",
 		set:  func(c *Config, v string) error { return setDuration(&c.RetainMessages, v) }},
@@ -146,19 +153,24 @@ var Options = []Option{
 		Help: "how long consent history, removed suppressions and portal events are kept (6 years)",
 		set:  func(c *Config, v string) error { return setDuration(&c.RetainRecords, v) }},
 	{Env: "SEALPOST_WEBHOOK_URL", Default: "",
-		Help: "https URL that receives signed delivery events (sent, deferred, failed, suppressed, unsubscribed…)",
-		set:  func(c *Config, v string) error { c.WebhookURL = v; return nil }},
+		Help: "https URL that receives signed delivery events (sent, deferred, failed, " +
+			"suppressed, unsubscribed…)",
+		set: func(c *Config, v string) error { c.WebhookURL = v; return nil }},
 	{Env: "SEALPOST_WEBHOOK_SECRETS", Default: "", Secret: true,
-		Help: "whsec_<current>[,whsec_<previous>]: HMAC-SHA256 signing secrets; two are active during rotation",
-		set:  func(c *Config, v string) error { c.WebhookSecrets = v; return nil }},
+		Help: "whsec_<current>[,whsec_<previous>]: HMAC-SHA256 signing secrets; two are " +
+			"active during rotation",
+		set: func(c *Config, v string) error { c.WebhookSecrets = v; return nil }},
 	{Env: "SEALPOST_AUDIT_HEAD_FILE", Default: "",
-		Help: "where the audit chain's head is written every hour, ideally storage the database's writers cannot change; unset means <data dir>/audit-head.json",
-		set:  func(c *Config, v string) error { c.AuditHeadFile = v; return nil }},
+		Help: "where the audit chain's head is written every hour, ideally storage the " +
+			"database's writers cannot change; unset means <data dir>/audit-head.json",
+		set: func(c *Config, v string) error { c.AuditHeadFile = v; return nil }},
 	{Env: "SEALPOST_BOUNCE_DOMAIN", Default: "",
-		Help: "return-path domain: messages are sent from bounces+<token>@ this domain (VERP) so bounces find their message; needs the portal secret",
-		set:  func(c *Config, v string) error { c.BounceDomain = strings.ToLower(v); return nil }},
+		Help: "return-path domain: messages are sent from bounces+<token>@ this domain (VERP) " +
+			"so bounces find their message; needs the portal secret",
+		set: func(c *Config, v string) error { c.BounceDomain = strings.ToLower(v); return nil }},
 	{Env: "SEALPOST_BOUNCE_ADDR", Default: "",
-		Help: "listen address of the inbound SMTP server for bounces and complaints (e.g. :25 behind the MX of the bounce domain); unset means off",
+		Help: "listen address of the inbound SMTP server for bounces and complaints (e.g. :25 " +
+			"behind the MX of the bounce domain); unset means off",
 		set: func(c *Config, v string) error {
 			c.BounceAddr = v
 			if v == "" {
